@@ -1,0 +1,1 @@
+"""All tables, one module per capability; importing this package registers them on Base."""
