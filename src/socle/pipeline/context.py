@@ -91,8 +91,11 @@ class RequestContext:
     model: str = ""
     stream: bool = False
 
-    # authenticate
+    # authenticate: the key's principal and its project's policy settings, a dict whose keys are
+    # owned by the capabilities (see docs/pipeline.md): "guard_policy", "default_classification",
+    # "classification_floor", "routing", "defaults", "caps", "audit", "rollout_wave", ...
     principal: Principal | None = None
+    project_settings: dict[str, Any] = field(default_factory=dict)
 
     # classify (raised later by guard findings through raise_classification)
     classification: Classification = Classification.INTERNAL

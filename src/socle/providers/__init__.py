@@ -1,0 +1,1 @@
+"""Model providers behind one streaming-first interface: openai_compat, anthropic, simulator."""

@@ -1,0 +1,1 @@
+"""Hybrid routing: model catalog, classification, router, retries, circuit breaker, canary."""
