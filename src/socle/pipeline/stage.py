@@ -9,7 +9,7 @@ hooks it needs. The runner (:mod:`socle.pipeline.runner`) calls, in stage order:
 3. Non-streaming: ``on_response(ctx, response)`` for every stage, each returning the (possibly
    rewritten) OpenAI response dict. Streaming: ``wrap_stream(ctx, chunks)`` for every stage, each
    wrapping the async iterator of OpenAI chunk dicts (to inspect, hold back or rewrite chunks).
-4. ``finish(ctx, error)`` for every stage that ran ``before_call``, in reverse order, always — on
+4. ``finish(ctx, error)`` for every stage whose ``before_call`` started, in stage order, always — on
    success, on error and on client disconnect — so that reservations are released and the audit
    record is written. ``error`` is the error that ended the request, if any.
 

@@ -1,0 +1,1 @@
+"""Organisations, teams, projects, users, API keys and role-based access."""

@@ -1,0 +1,156 @@
+"""Runs the ordered stages around the provider call; see :mod:`socle.pipeline.stage`.
+
+Stage order (docs/pipeline.md): authenticate, classify, guard input, route, reserve — then the
+call — then guard output, settle, audit. ``finish`` runs in stage order for every stage whose
+``before_call`` started, so the audit stage, last, sees the settled cost and every decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+import anyio
+
+from socle.pipeline.context import RequestContext
+from socle.pipeline.errors import GatewayError
+from socle.pipeline.sse import DONE, encode_error, encode_event
+from socle.pipeline.stage import Chunk, Stage
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    """The ``call`` stage: sends the request to the chosen deployments (owned by routing)."""
+
+    async def chat(self, ctx: RequestContext) -> dict[str, Any]: ...
+
+    def chat_stream(self, ctx: RequestContext) -> AsyncIterator[Chunk]: ...
+
+    async def embeddings(self, ctx: RequestContext) -> dict[str, Any]: ...
+
+
+class ClientDisconnected(GatewayError):
+    status = 499
+    type = "client_closed_request"
+    code = "client_disconnected"
+
+
+class InternalError(GatewayError):
+    """An unexpected exception, reported to the client without any detail."""
+
+
+class Pipeline:
+    def __init__(self, stages: Sequence[Stage], dispatcher: Dispatcher) -> None:
+        self.stages = tuple(stages)
+        self.dispatcher = dispatcher
+
+    async def _finish(self, ctx: RequestContext, started: int, error: GatewayError | None) -> None:
+        if error is not None:
+            ctx.status = error.status
+            ctx.error_code = error.code
+        # Shielded: a client disconnect cancels the request task, but reservations must still be
+        # released and the audit record written.
+        with anyio.CancelScope(shield=True):
+            for stage in self.stages[:started]:
+                try:
+                    await stage.finish(ctx, error)
+                except Exception:
+                    log.exception("stage %s failed in finish", stage.name)
+
+    async def run(self, ctx: RequestContext) -> dict[str, Any]:
+        """A non-streaming request (chat or embeddings): returns the response dict."""
+        started = 0
+        error: GatewayError | None = None
+        try:
+            for stage in self.stages:
+                started += 1
+                await stage.before_call(ctx)
+            if ctx.endpoint == "embeddings":
+                response = await self.dispatcher.embeddings(ctx)
+            else:
+                response = await self.dispatcher.chat(ctx)
+            for stage in self.stages:
+                response = await stage.on_response(ctx, response)
+            return response
+        except GatewayError as exc:
+            error = exc
+            raise
+        except BaseException as exc:
+            error = _unexpected(exc)
+            if isinstance(exc, Exception):
+                raise error from exc
+            raise
+        finally:
+            await self._finish(ctx, started, error)
+
+    async def open_stream(self, ctx: RequestContext) -> AsyncIterator[bytes]:
+        """A streaming chat request.
+
+        Runs the pre-call stages and waits for the first chunk *before* returning, so that any
+        refusal or upstream failure up to that point is raised here and can be sent as a plain
+        JSON error. The returned iterator yields SSE-encoded bytes and always runs ``finish``.
+        """
+        started = 0
+        try:
+            for stage in self.stages:
+                started += 1
+                await stage.before_call(ctx)
+            chunks = self.dispatcher.chat_stream(ctx)
+            for stage in self.stages:
+                chunks = stage.wrap_stream(ctx, chunks)
+            iterator = aiter(chunks)
+            first = await anext(iterator, None)
+        except GatewayError as exc:
+            await self._finish(ctx, started, exc)
+            raise
+        except BaseException as exc:
+            error = _unexpected(exc)
+            await self._finish(ctx, started, error)
+            if isinstance(exc, Exception):
+                raise error from exc
+            raise
+        return self._relay(ctx, started, first, iterator)
+
+    async def _relay(
+        self,
+        ctx: RequestContext,
+        started: int,
+        first: Chunk | None,
+        iterator: AsyncIterator[Chunk],
+    ) -> AsyncIterator[bytes]:
+        error: GatewayError | None = None
+        try:
+            if first is not None:
+                ctx.first_byte_sent = True
+                yield encode_event(first)
+                async for chunk in iterator:
+                    yield encode_event(chunk)
+            yield DONE
+        except GatewayError as exc:
+            error = exc
+            yield encode_error(exc)
+        except (anyio.get_cancelled_exc_class(), GeneratorExit):
+            error = ClientDisconnected("the client closed the connection")
+            ctx.finish_reason = ctx.finish_reason or "client_disconnected"
+            raise
+        except Exception as exc:
+            error = _unexpected(exc)
+            yield encode_error(error)
+        finally:
+            closer = getattr(iterator, "aclose", None)
+            if closer is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await closer()
+                    except Exception:
+                        log.debug("closing the upstream stream failed", exc_info=True)
+            await self._finish(ctx, started, error)
+
+
+def _unexpected(exc: BaseException) -> GatewayError:
+    if isinstance(exc, Exception):
+        log.error("unexpected error in the request pipeline", exc_info=exc)
+        return InternalError("The server had an error while processing your request.")
+    return ClientDisconnected("the client closed the connection")
