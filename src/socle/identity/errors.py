@@ -1,4 +1,4 @@
-"""Errors of the identity service, mapped to HTTP statuses by the admin API and to exit codes by the CLI."""
+"""Errors of the identity service, mapped to HTTP statuses (admin API) and exit codes (CLI)."""
 
 from __future__ import annotations
 

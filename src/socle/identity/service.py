@@ -202,7 +202,9 @@ class IdentityService:
             await self._bump(session)
         return project
 
-    async def create_user(self, org: str, email: str, *, name: str = "", role: str = "member") -> User:
+    async def create_user(
+        self, org: str, email: str, *, name: str = "", role: str = "member"
+    ) -> User:
         _role(role)
         async with self._writing(f"user {email!r} already exists") as session:
             org_row = await self._org(session, org)

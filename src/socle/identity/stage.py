@@ -1,16 +1,22 @@
-"""The ``authenticate`` stage: API key → principal, expiry, revocation, IP allow-list, model access."""
+"""The ``authenticate`` stage: API key, expiry, revocation, IP allow-list, model access."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from socle.identity.cache import KeyCache
 from socle.identity.keys import hash_key
 from socle.identity.roles import Permission, allowed
 from socle.pipeline.context import Principal, RequestContext
-from socle.pipeline.errors import AuthenticationFailed, GatewayError, ModelNotFound, PermissionDenied
+from socle.pipeline.errors import (
+    AuthenticationFailed,
+    GatewayError,
+    ModelNotFound,
+    PermissionDenied,
+)
 from socle.pipeline.stage import Stage
 
 
@@ -31,18 +37,18 @@ def model_not_found(model: str) -> GatewayError:
     )
 
 
-class AuthenticateStage(Stage):
-    name = "authenticate"
+class KeyAuthenticator:
+    """Turns request headers into a principal: key, expiry, revocation, IP allow-list."""
 
-    def __init__(
-        self, cache: KeyCache, secret: bytes, model_exists: Callable[[str], bool]
-    ) -> None:
+    def __init__(self, cache: KeyCache, secret: bytes) -> None:
         self.cache = cache
         self.secret = secret
-        self.model_exists = model_exists
 
-    async def before_call(self, ctx: RequestContext) -> None:
-        token = bearer_token(ctx.headers)
+    async def authenticate(
+        self, headers: dict[str, str], client_ip: str | None
+    ) -> tuple[Principal, dict[str, Any]]:
+        """The caller's principal and its project's settings, or a 401/403 error."""
+        token = bearer_token(headers)
         if token is None:
             raise AuthenticationFailed(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
@@ -55,14 +61,12 @@ class AuthenticateStage(Stage):
             raise AuthenticationFailed("This API key has been revoked.", code="api_key_revoked")
         if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
             raise AuthenticationFailed("This API key has expired.", code="api_key_expired")
-        if record.ip_allowlist is not None and not _ip_allowed(ctx.client_ip, record.ip_allowlist):
+        if record.ip_allowlist is not None and not _ip_allowed(client_ip, record.ip_allowlist):
             raise PermissionDenied(
                 "Requests from this IP address are not allowed for this key.",
                 code="ip_not_allowed",
             )
-        if not allowed(record.role, Permission.CALL_MODELS):
-            raise PermissionDenied(f"Keys with role {record.role!r} cannot call models.")
-        ctx.principal = Principal(
+        principal = Principal(
             key_id=record.key_id,
             org_id=record.org_id,
             project_id=record.project_id,
@@ -72,8 +76,27 @@ class AuthenticateStage(Stage):
             allowed_models=record.allowed_models,
             key_prefix=record.prefix,
         )
-        ctx.project_settings = record.project_settings
-        if ctx.model and not ctx.principal.may_use(ctx.model):
+        return principal, record.project_settings
+
+
+class AuthenticateStage(Stage):
+    """The first stage: who calls, and may they call this model at all."""
+
+    name = "authenticate"
+
+    def __init__(
+        self, authenticator: KeyAuthenticator, model_exists: Callable[[str], bool]
+    ) -> None:
+        self.authenticator = authenticator
+        self.model_exists = model_exists
+
+    async def before_call(self, ctx: RequestContext) -> None:
+        principal, settings = await self.authenticator.authenticate(ctx.headers, ctx.client_ip)
+        if not allowed(principal.role, Permission.CALL_MODELS):
+            raise PermissionDenied(f"Keys with role {principal.role!r} cannot call models.")
+        ctx.principal = principal
+        ctx.project_settings = settings
+        if ctx.model and not principal.may_use(ctx.model):
             if not self.model_exists(ctx.model):
                 raise model_not_found(ctx.model)
             raise PermissionDenied(

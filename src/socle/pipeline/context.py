@@ -27,7 +27,9 @@ class Classification(IntEnum):
             return cls[value.strip().upper()]
         except KeyError:
             names = ", ".join(c.name.lower() for c in cls)
-            raise ValueError(f"unknown classification {value!r} (expected one of {names})") from None
+            raise ValueError(
+                f"unknown classification {value!r} (expected one of {names})"
+            ) from None
 
     @property
     def label(self) -> str:

@@ -4,7 +4,8 @@ A stage has one job and up to four hooks; the defaults do nothing, so a stage ov
 hooks it needs. The runner (:mod:`socle.pipeline.runner`) calls, in stage order:
 
 1. ``before_call(ctx)`` for every stage, before the provider is called. Raising a
-   :class:`~socle.pipeline.errors.GatewayError` stops the request with that error (no upstream call).
+   :class:`~socle.pipeline.errors.GatewayError` stops the request with that error: no upstream
+   call is made.
 2. The provider call (the ``call`` stage, driven by the route chosen in ``ctx.route``).
 3. Non-streaming: ``on_response(ctx, response)`` for every stage, each returning the (possibly
    rewritten) OpenAI response dict. Streaming: ``wrap_stream(ctx, chunks)`` for every stage, each
@@ -38,7 +39,9 @@ class Stage:
     async def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
         return response
 
-    def wrap_stream(self, ctx: RequestContext, chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    def wrap_stream(
+        self, ctx: RequestContext, chunks: AsyncIterator[Chunk]
+    ) -> AsyncIterator[Chunk]:
         return chunks
 
     async def finish(self, ctx: RequestContext, error: GatewayError | None) -> None:

@@ -1,0 +1,1 @@
+"""HTTP layer: OpenAI-compatible /v1, admin /admin/v1, health probes."""

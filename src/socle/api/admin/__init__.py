@@ -1,0 +1,10 @@
+"""The admin API under /admin/v1, protected by role (deny by default)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from socle.api.admin import identity
+
+router = APIRouter(prefix="/admin/v1", tags=["Admin"])
+router.include_router(identity.router)

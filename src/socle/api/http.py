@@ -1,0 +1,107 @@
+"""Reading requests and writing responses: body limits, JSON parsing, validation messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from socle.pipeline.errors import GatewayError, InvalidRequest, PayloadTooLarge
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise InvalidRequest("Content-Length header is not a number.") from None
+        if length > limit:
+            raise PayloadTooLarge(f"Request body of {length} bytes exceeds the limit of {limit}.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a JSON object (orjson also rejects invalid UTF-8)."""
+    if not raw:
+        raise InvalidRequest("The request body is empty; a JSON object is expected.")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = "invalid UTF-8" if "utf-8" in str(exc).lower() else str(exc)
+        raise InvalidRequest(f"The request body is not valid JSON: {reason}.") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return value
+
+
+def validate(adapter: TypeAdapter[Any], body: dict[str, Any]) -> None:
+    """Validate ``body`` against a request schema; the 400 names the first bad field."""
+    try:
+        adapter.validate_python(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = _location(first["loc"])
+        raise InvalidRequest(
+            f"Invalid value for '{location}': {first['msg']}.", param=location
+        ) from None
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("str", "list[str]", "list[int]", "list[list[int]]", "function-after") or (
+            item.startswith(("list[", "dict[", "literal[", "constrained-"))
+            or (item
+            in (
+                "text",
+                "image_url",
+                "input_audio",
+                "file",
+                "refusal",
+            )
+            and parts
+            and parts[-1].endswith("]"))
+        ):
+            continue
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "body"
+
+
+def json_response(
+    content: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(content), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def error_response(error: GatewayError, request_id: str | None = None) -> Response:
+    headers = dict(error.headers)
+    if request_id:
+        headers["x-request-id"] = request_id
+    return json_response(error.body(), status=error.status, headers=headers)
+
+
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """A request body for the OpenAPI schema of a route that reads the raw request."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }

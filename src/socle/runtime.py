@@ -1,0 +1,167 @@
+"""Wiring: builds every component of one gateway process from the settings, starts and stops them.
+
+This is the only place that knows all capabilities; stages get their policies here and never read
+configuration themselves.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from socle.config import Settings
+from socle.identity.cache import KeyCache
+from socle.identity.service import IdentityService
+from socle.identity.stage import AuthenticateStage, KeyAuthenticator
+from socle.pipeline.context import Principal, RequestContext
+from socle.pipeline.runner import Pipeline
+from socle.providers.base import Provider
+from socle.store import migrate
+from socle.store.database import Database
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+@dataclass(slots=True)
+class Bootstrap:
+    """What the first start created; the admin key is shown once by the CLI, never logged."""
+
+    admin_key: str | None
+
+
+async def prepare(settings: Settings) -> Bootstrap:
+    """Run once before workers start: migrate the schema, create defaults and the first key."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.effective_database_url)
+    try:
+        await migrate.upgrade(database)
+        identity = IdentityService(database, settings.instance_secret())
+        await identity.ensure_defaults()
+        wanted = settings.bootstrap_admin_key
+        key = await identity.bootstrap_admin_key(wanted.get_secret_value() if wanted else None)
+        return Bootstrap(admin_key=key)
+    finally:
+        await database.dispose()
+
+
+def build_providers() -> dict[str, Provider]:
+    from socle.providers.anthropic import AnthropicProvider
+    from socle.providers.openai_compat import OpenAICompatProvider
+    from socle.providers.simulator import SimulatorProvider
+
+    return {
+        "openai_compat": OpenAICompatProvider(),
+        "anthropic": AnthropicProvider(),
+        "simulator": SimulatorProvider(),
+    }
+
+
+class Gateway:
+    """One process's gateway: database, caches, capabilities and the pipeline."""
+
+    def __init__(self, settings: Settings) -> None:
+        from socle.accounting.stage import build_accounting
+        from socle.audit.log import build_audit
+        from socle.guards.stage import GuardsStage
+        from socle.routing.router import build_routing
+
+        self.settings = settings
+        self.started_at = time.time()
+        self.secret = settings.instance_secret()
+        self.database = Database(settings.effective_database_url)
+        self.identity = IdentityService(self.database, self.secret)
+        self.keys = KeyCache(self.identity, poll_interval=settings.identity.revocation_poll_seconds)
+        self.providers = build_providers()
+        self.routing = build_routing(settings.routing, self.providers)
+        self.accounting = build_accounting(settings.accounting, self.database, settings.redis_url)
+        self.audit = build_audit(settings.audit, self.database, settings.home)
+        self.authenticator = KeyAuthenticator(self.keys, self.secret)
+        self.authenticate_stage = AuthenticateStage(
+            self.authenticator, lambda name: self.routing.catalog().get(name) is not None
+        )
+        stages = [
+            self.authenticate_stage,
+            self.routing.classify_stage,
+            GuardsStage(settings.guards, self.secret),
+            self.routing.route_stage,
+            self.accounting.stage,
+            self.audit.stage,
+        ]
+        self.pipeline = Pipeline(stages, self.routing.dispatcher)
+        self._trusted = tuple(
+            ipaddress.ip_network(n, strict=False) for n in settings.server.trusted_proxies
+        )
+
+    async def start(self) -> None:
+        await self.keys.start()
+        await self.accounting.start()
+        await self.audit.start()
+
+    async def stop(self) -> None:
+        await self.audit.stop()
+        await self.accounting.stop()
+        await self.keys.stop()
+        for provider in self.providers.values():
+            await provider.close()
+        await self.database.dispose()
+
+    # -- used by the API layer -------------------------------------------------------------
+
+    def router_catalog(self) -> Any:
+        return self.routing.catalog()
+
+    def new_context(self, request: Request, endpoint: str, body: dict[str, Any]) -> RequestContext:
+        headers = dict(request.headers)
+        ctx = RequestContext(
+            request_id=_request_id(headers.get("x-request-id")),
+            endpoint=endpoint,
+            body=body,
+            headers=headers,
+            client_ip=self.client_ip(request, headers),
+        )
+        request.state.request_id = ctx.request_id
+        return ctx
+
+    def client_ip(self, request: Request, headers: dict[str, str]) -> str | None:
+        peer = request.client.host if request.client else None
+        forwarded = headers.get("x-forwarded-for")
+        if not forwarded or peer is None or not self._trusted:
+            return peer
+        try:
+            trusted = any(ipaddress.ip_address(peer) in net for net in self._trusted)
+        except ValueError:
+            return peer
+        return forwarded.split(",")[0].strip() if trusted else peer
+
+    async def authenticate(self, request: Request) -> Principal:
+        """Authenticate a request outside the pipeline (``/v1/models``, admin API)."""
+        headers = dict(request.headers)
+        request.state.request_id = _request_id(headers.get("x-request-id"))
+        principal, _ = await self.authenticator.authenticate(
+            headers, self.client_ip(request, headers)
+        )
+        return principal
+
+    async def record_admin(
+        self, principal: Principal, action: str, target: str, details: dict[str, Any]
+    ) -> None:
+        """Audit an admin action (who changed what) before it is acknowledged."""
+        await self.audit.record_admin(principal.key_id, action, target, details)
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"database": await self.database.ping(), "config": True}
+
+
+def _request_id(candidate: str | None) -> str:
+    """The client's X-Request-Id when it is short and plain, else a new one."""
+    if candidate and len(candidate) <= 128 and set(candidate) <= _REQUEST_ID_CHARS:
+        return candidate
+    return "req_" + secrets.token_hex(12)
