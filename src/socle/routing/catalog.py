@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from socle.accounting.prices import Pricing
 from socle.pipeline.context import Classification
@@ -12,6 +21,11 @@ from socle.providers.endpoint import Endpoint
 
 Location = Literal["on_prem", "edge", "sovereign_cloud", "public_cloud"]
 ModelKind = Literal["chat", "embeddings"]
+Strategy = Literal["priority", "cost", "latency", "weighted"]
+
+LOCATIONS: tuple[Location, ...] = ("on_prem", "edge", "sovereign_cloud", "public_cloud")
+# Locations that stay inside the organisation's network: the only ones allowed when offline.
+LOCAL_LOCATIONS: frozenset[str] = frozenset({"on_prem", "edge"})
 
 
 class Deployment(BaseModel):
@@ -31,6 +45,7 @@ class Deployment(BaseModel):
     )
     weight: float = Field(1.0, ge=0)
     priority: int = Field(0, description="Lower is tried first by the priority strategy.")
+    enabled: bool = Field(True, description="A disabled deployment is kept but never routed to.")
 
     @field_validator("max_classification", mode="before")
     @classmethod
@@ -41,6 +56,25 @@ class Deployment(BaseModel):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("certifications", mode="after")
+    @classmethod
+    def _lower(cls, value: frozenset[str]) -> frozenset[str]:
+        # Policies compare certifications case-insensitively ("SecNumCloud" == "secnumcloud").
+        return frozenset(c.strip().lower() for c in value)
+
+    @field_serializer("max_classification")
+    def _dump_classification(self, value: Classification) -> str:
+        return value.label
+
+    @field_serializer("certifications")
+    def _dump_certifications(self, value: frozenset[str]) -> list[str]:
+        return sorted(value)
+
+    @property
+    def is_local(self) -> bool:
+        """True when the deployment runs inside the organisation (on_prem or edge)."""
+        return self.location in LOCAL_LOCATIONS
 
 
 class LogicalModel(BaseModel):
@@ -53,6 +87,9 @@ class LogicalModel(BaseModel):
     description: str = ""
     owned_by: str = "socle"
     deployments: tuple[Deployment, ...] = Field(min_length=1)
+    strategy: Strategy | None = Field(
+        None, description="Overrides the router's default strategy for this model."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> LogicalModel:
@@ -62,19 +99,22 @@ class LogicalModel(BaseModel):
         return self
 
 
+_MODELS_ADAPTER: TypeAdapter[list[LogicalModel]] = TypeAdapter(list[LogicalModel])
+
+
 class Catalog:
     """Logical models by name; immutable snapshot, replaced whole when the catalog changes."""
 
-    def __init__(self, models: list[LogicalModel]) -> None:
+    def __init__(self, models: Iterable[LogicalModel]) -> None:
         self.models: dict[str, LogicalModel] = {}
-        seen: set[str] = set()
+        self._by_deployment: dict[str, tuple[LogicalModel, Deployment]] = {}
         for model in models:
             if model.name in self.models:
                 raise ValueError(f"model {model.name!r} is defined twice")
             for deployment in model.deployments:
-                if deployment.id in seen:
+                if deployment.id in self._by_deployment:
                     raise ValueError(f"deployment id {deployment.id!r} is used twice")
-                seen.add(deployment.id)
+                self._by_deployment[deployment.id] = (model, deployment)
             self.models[model.name] = model
 
     def get(self, name: str) -> LogicalModel | None:
@@ -82,3 +122,22 @@ class Catalog:
 
     def deployments(self) -> list[Deployment]:
         return [d for m in self.models.values() for d in m.deployments]
+
+    def deployment(self, deployment_id: str) -> Deployment | None:
+        """The deployment with this id, in any model."""
+        found = self._by_deployment.get(deployment_id)
+        return found[1] if found else None
+
+    def model_of(self, deployment_id: str) -> LogicalModel | None:
+        """The logical model that owns this deployment."""
+        found = self._by_deployment.get(deployment_id)
+        return found[0] if found else None
+
+    def to_data(self) -> list[dict[str, Any]]:
+        """A JSON-serialisable form (what the admin API stores); inverse of :meth:`from_data`."""
+        return [m.model_dump(mode="json") for m in self.models.values()]
+
+    @classmethod
+    def from_data(cls, data: object) -> Catalog:
+        """Validate a serialised catalog (a list of logical models); raises ``ValueError``."""
+        return cls(_MODELS_ADAPTER.validate_python(data))
