@@ -1,0 +1,218 @@
+"""Recognizers of secrets: provider API keys, private key blocks, JWTs, passwords in connection
+strings and assignments, and high-entropy tokens next to a secret-ish keyword.
+
+All findings have type ``secret``; the rule id (``secret.<kind>``) tells which kind. Where a
+match carries a label and a value (``password=…``, ``postgres://user:pw@host``), the finding spans
+the value only, so that masking keeps the surrounding text readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+
+from socle.guards.findings import SECRET, Finding
+from socle.guards.textview import TextView
+
+# (rule, pattern, confidence): tokens with a provider's fixed prefix and shape. Group "v", when
+# present, is the secret part of the match.
+_PREFIXED: tuple[tuple[str, str, float], ...] = (
+    ("secret.aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b", 0.95),
+    ("secret.gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])", 0.95),
+    ("secret.google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}", 0.9),
+    ("secret.github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 0.98),
+    ("secret.github_pat", r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b", 0.98),
+    ("secret.gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}(?![\w-])", 0.98),
+    ("secret.anthropic_api_key", r"\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])", 0.98),
+    ("secret.openai_api_key", r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{32,}(?![\w-])", 0.95),
+    ("secret.slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", 0.95),
+    ("secret.slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", 0.95),
+    ("secret.stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", 0.97),
+    ("secret.huggingface_token", r"\bhf_[A-Za-z0-9]{30,}\b", 0.95),
+    ("secret.npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", 0.95),
+    ("secret.sendgrid_key", r"\bSG\.[\w-]{22}\.[\w-]{43}\b", 0.97),
+    ("secret.azure_storage_key", r"AccountKey=(?P<v>[A-Za-z0-9+/]{80,}={0,2})", 0.97),
+    ("secret.azure_sas_signature", r"[?&]sig=(?P<v>[A-Za-z0-9%+/]{30,}={0,2})", 0.9),
+    ("secret.azure_client_secret", r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])", 0.9),
+    ("secret.mistral_api_key", r"(?i:mistral)[\w .-]{0,20}?(?:key|token)?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9]{32})\b", 0.9),
+    ("secret.aws_secret_access_key", r"(?i:aws)[\w .-]{0,20}?(?i:secret)[\w .-]{0,20}?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", 0.95),
+    ("secret.private_key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)", 0.99),
+    ("secret.connection_string", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?P<v>[^\s@/\"'<>]{3,128})@[\w.-]+", 0.9),
+)  # fmt: skip
+_PREFIXED_RE = tuple((rule, re.compile(p), c) for rule, p, c in _PREFIXED)
+
+# One cheap pass decides whether any prefixed rule can match at all: an alternation of plain
+# literals lets ``re`` skip ahead quickly, where character classes would test every position.
+_PREFIX_LITERALS = (
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "AIza",
+    "ya29.",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glptt-",
+    "glcbt-",
+    "glsoat-",
+    "sk-",
+    "xox",
+    "hooks.slack",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "hf_",
+    "npm_",
+    "SG.",
+    "AccountKey=",
+    "sig=",
+    "Q~",
+    "-----BEGIN",
+    "://",
+)
+_TRIGGER = re.compile("|".join(re.escape(lit) for lit in _PREFIX_LITERALS))
+
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+
+_KEYWORDS = (
+    r"passw(?:or)?d|passwd|pwd|pass|passphrase|mot[ _]de[ _]passe|mdp|secret|client[_-]?secret|"
+    r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|token|auth[_-]?token|"
+    r"access[_-]?token|refresh[_-]?token|bearer|credentials?|cl[ée][ _]d'?api|jeton|authorization"
+)
+# password=…, "api_key": "…", mot de passe : …, token is …; the value is group "v".
+_ASSIGNMENT = re.compile(
+    rf"(?i:\b[\w.-]{{0,30}}(?:{_KEYWORDS})[\w.-]{{0,20}})[\"']?"
+    r"(?:\s*(?:=>|:=|[:=])\s*|\s+(?i:is|est|was|était|vaut)\s+(?:(?i:le|la|the)\s+)?)"
+    r"(?:(?i:bearer|basic)\s+)?"
+    r"(?P<q>[\"'`]?)(?P<v>[^\s\"'`,;]{6,200})(?P=q)"
+)
+_KEYWORD_LITERALS = (
+    "pass",
+    "pwd",
+    "mot de passe",
+    "mot_de_passe",
+    "mdp",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "key",
+    "token",
+    "bearer",
+    "credential",
+    "jeton",
+    "authoriz",
+    "clé d",
+    "cle d",
+)
+_KEYWORD_GATE = re.compile("|".join(re.escape(lit) for lit in _KEYWORD_LITERALS))
+_KEYWORD = re.compile(_KEYWORDS)  # matched on the lower-cased text
+
+# Values that are references or placeholders, not secrets.
+_PLACEHOLDER = re.compile(
+    r"^(?:\$\{?.*|%\(?.*|\{\{.*|<.*>|\*+|x+|X+|\.+|#+|-+|null|none|nil|undefined|true|false|"
+    r"os\.environ.*|os\.getenv.*|process\.env.*|env\(.*|getenv.*|\[.*\]|changeme|password|"
+    r"motdepasse|your[_-].*|votre[_-].*|my[_-]?password|mon[_-]?mot.*|secret|example.*|"
+    r"required|optional|string|str|int|bool|null,?|self\..*|settings\..*|config\..*|input\(.*|"
+    r"getpass.*|prompt.*|redacted|masked|hidden|\.\.\..*)$",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[A-Za-z0-9+/_\-=.~]{20,}")
+_ENTROPY_MIN = 3.5
+_ENTROPY_WINDOW = 40
+
+
+def find_secrets(t: TextView, out: list[Finding]) -> None:
+    """Every kind of secret this module knows; see the module docstring."""
+    text = t.text
+    lower = t.lower
+    if _TRIGGER.search(text) is not None or "mistral" in lower or "aws" in lower:
+        for rule, pattern, confidence in _PREFIXED_RE:
+            for m in pattern.finditer(text):
+                if m.re.groupindex.get("v"):
+                    start, end = m.span("v")
+                    if rule == "secret.connection_string" and _is_placeholder(m.group("v")):
+                        continue
+                else:
+                    start, end = m.span()
+                out.append(Finding(SECRET, start, end, rule, confidence, text[start:end]))
+    if "eyJ" in text:
+        for m in _JWT.finditer(text):
+            if _jwt_header_ok(m.group()):
+                out.append(Finding(SECRET, m.start(), m.end(), "secret.jwt", 0.95, m.group()))
+    if _KEYWORD_GATE.search(lower) is not None:
+        _find_keyword_secrets(text, lower, out)
+
+
+def _find_keyword_secrets(text: str, lower: str, out: list[Finding]) -> None:
+    taken: list[tuple[int, int]] = []
+    for m in _ASSIGNMENT.finditer(text):
+        value = m.group("v")
+        if _is_placeholder(value) or not _looks_like_password(value, quoted=bool(m.group("q"))):
+            continue
+        start, end = m.span("v")
+        taken.append((start, end))
+        out.append(Finding(SECRET, start, end, "secret.password_assignment", 0.85, value))
+    for k in _KEYWORD.finditer(lower):
+        for t in _TOKEN.finditer(text, k.end(), min(len(text), k.end() + _ENTROPY_WINDOW + 200)):
+            if t.start() - k.end() > _ENTROPY_WINDOW:
+                break
+            if any(s <= t.start() < e for s, e in taken):
+                continue
+            token = t.group().rstrip(".")
+            if _high_entropy(token):
+                end = t.start() + len(token)
+                taken.append((t.start(), end))
+                out.append(Finding(SECRET, t.start(), end, "secret.high_entropy", 0.75, token))
+                break
+
+
+def _is_placeholder(value: str) -> bool:
+    return _PLACEHOLDER.match(value) is not None
+
+
+def _looks_like_password(value: str, quoted: bool) -> bool:
+    """A plain lower-case word after ``password:`` is more often prose than a password."""
+    classes = (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )
+    return classes >= 2 or (quoted and len(value) >= 8)
+
+
+def shannon_entropy(token: str) -> float:
+    """Bits per character of ``token``'s character distribution."""
+    counts: dict[str, int] = {}
+    for c in token:
+        counts[c] = counts.get(c, 0) + 1
+    n = len(token)
+    return -sum(k / n * math.log2(k / n) for k in counts.values())
+
+
+def _high_entropy(token: str) -> bool:
+    if len(token) < 20 or token.isalpha() or token.isdigit():
+        return False
+    has_digit = any(c.isdigit() for c in token)
+    has_alpha = any(c.isalpha() for c in token)
+    return has_digit and has_alpha and shannon_entropy(token) >= _ENTROPY_MIN
+
+
+def _jwt_header_ok(token: str) -> bool:
+    header = token.split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return b'"alg"' in decoded or b'"typ"' in decoded

@@ -1,0 +1,242 @@
+"""Recognizers of what makes a text sensitive without being an identifier: confidentiality
+markers (``CONFIDENTIEL``, ``Diffusion restreinte``, ``C3``…) and health vocabulary.
+
+Their findings feed the classification rules: a marker raises the request to the level it names
+(rule ids ``marker.internal``, ``marker.confidential``, ``marker.secret``), health terms make the
+request confidential under the default rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+from socle.guards.findings import CONFIDENTIALITY_MARKER, HEALTH, Finding
+from socle.guards.textview import TextView, keys
+
+_LABEL = (
+    r"(?i:classification|niveau|marquage|mention|sensibilit[ée]|sensitivity|label|classe)\s*:?\s*"
+)
+
+# (rule, pattern): case matters — SECRET in capitals is a marking, "le secret de la sauce" is not.
+_MARKERS: tuple[tuple[str, str], ...] = (
+    ("marker.secret", r"\b(?:TR[ÈE]S SECRET|TOP SECRET|SECRET[ -]D[ÉE]FENSE|CONFIDENTIEL[ -]D[ÉE]FENSE)\b"),
+    ("marker.secret", r"(?i:\btr[èe]s secret\b|\btop secret\b|\bsecret[ -]d[ée]fense\b|\bconfidentiel[ -]d[ée]fense\b)"),
+    ("marker.secret", r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])"),
+    ("marker.secret", rf"{_LABEL}(?i:secret)\b|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]"),
+    ("marker.secret", rf"{_LABEL}C3\b|[\[(]C3[\])]"),
+    ("marker.confidential", r"\b(?:CONFIDENTIEL(?:LE)?S?|CONFIDENTIAL|DIFFUSION RESTREINTE|RESTRICTED)\b"),
+    ("marker.confidential", r"(?i:\bstrictement confidentiel(?:le)?s?\b|\bstrictly confidential\b|\bdiffusion restreinte\b|\bne pas diffuser\b|\bdo not (?:distribute|forward)\b)"),
+    ("marker.confidential", rf"{_LABEL}(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|\[(?i:confidentiel(?:le)?|confidential)\]|(?m:^[ \t*#\[(]*(?:Confidentiel(?:le)?|Confidential)\b)"),
+    ("marker.confidential", r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |highly )?(?:confidentiel(?:le)?s?|confidential)\b)"),
+    ("marker.confidential", rf"{_LABEL}C2\b|[\[(]C2[\])]"),
+    ("marker.internal", r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|\binterne uniquement\b)"),
+    ("marker.internal", rf"{_LABEL}C1\b|[\[(]C1[\])]"),
+)  # fmt: skip
+_MARKERS_RE = tuple((rule, re.compile(p)) for rule, p in _MARKERS)
+_MARKER_WORDS = keys(
+    "secret",
+    "secrète",
+    "confidentiel",
+    "confidentielle",
+    "confidentiels",
+    "confidentielles",
+    "confidential",
+    "restreinte",
+    "restricted",
+    "interne",
+    "internal",
+    "diffuser",
+    "distribute",
+    "forward",
+    "c1",
+    "c2",
+    "c3",
+    "secret-défense",
+    "secret-defense",
+    "confidentiel-défense",
+)
+
+MARKER_LEVELS: dict[str, str] = {
+    "marker.internal": "internal",
+    "marker.confidential": "confidential",
+    "marker.secret": "secret",
+}
+
+_HEALTH_TERMS = (
+    # French
+    r"dossiers? m[ée]dica(?:l|ux)|dossiers? patients?|ant[ée]c[ée]dents? m[ée]dica(?:l|ux)|"
+    r"diagnostic m[ée]dical|diagnostiqu[ée]e?s? (?:d'|de |d’|avec |comme )|maladies? chroniques?|"
+    r"cancers?|tumeurs?|leuc[ée]mie|diab[èé]te|diab[ée]tiques?|\bvih\b|\bsida\b|s[ée]ropositi(?:f|ve)|"
+    r"h[ée]patite|chimioth[ée]rapie|radioth[ée]rapie|dialyse|insuline|antid[ée]presseurs?|"
+    r"anxiolytiques?|d[ée]pression nerveuse|en d[ée]pression|trouble bipolaire|bipolaire|"
+    r"schizophr[èé]n\w*|[ée]pilep\w+|alzheimer|parkinson|scl[ée]rose en plaques|"
+    r"hospitalis[ée]e?s?|hospitalisation|ordonnance m[ée]dicale|sur ordonnance|arr[êe]ts? maladie|"
+    r"affection de longue dur[ée]e|grossesse|enceinte|fausse couche|\bivg\b|asthme|"
+    r"m[ée]decin traitant|psychiatr\w+|sous traitement|traitement m[ée]dical|anticoagulants?|"
+    r"groupe sanguin|burn-out|pathologie|handicap\w*|"
+    # English
+    r"medical records?|health records?|patient records?|medical history|diagnosed with|"
+    r"medical diagnosis|chronic (?:illness|disease)|tumou?rs?|leukemia|diabetes|diabetic|\bhiv\b|"
+    r"hepatitis|chemotherapy|radiotherapy|dialysis|insulin|antidepressants?|clinical depression|"
+    r"bipolar disorder|schizophrenia|epilepsy|alzheimer's|parkinson's|multiple sclerosis|"
+    r"hospitali[sz]ed|hospitali[sz]ation|prescribed|sick leave|pregnan\w+|miscarriage|asthma|"
+    r"psychiatrist|mental health|blood type|disability|\bptsd\b|on medication"
+)
+# One word of every term above: the regex runs only when one of them is in the text.
+_HEALTH_WORDS = keys(
+    "dossier",
+    "dossiers",
+    "antécédent",
+    "antécédents",
+    "antecedents",
+    "diagnostic",
+    "diagnostiqué",
+    "diagnostiquée",
+    "diagnostiqués",
+    "diagnostique",
+    "diagnostiquee",
+    "chronique",
+    "chroniques",
+    "cancer",
+    "cancers",
+    "tumeur",
+    "tumeurs",
+    "leucémie",
+    "leucemie",
+    "diabète",
+    "diabete",
+    "diabétique",
+    "diabetique",
+    "diabétiques",
+    "vih",
+    "sida",
+    "séropositif",
+    "séropositive",
+    "seropositif",
+    "hépatite",
+    "hepatite",
+    "chimiothérapie",
+    "chimiotherapie",
+    "radiothérapie",
+    "radiotherapie",
+    "dialyse",
+    "insuline",
+    "antidépresseur",
+    "antidépresseurs",
+    "antidepresseurs",
+    "anxiolytique",
+    "anxiolytiques",
+    "dépression",
+    "depression",
+    "bipolaire",
+    "schizophrénie",
+    "schizophrène",
+    "schizophrene",
+    "schizophrenie",
+    "épilepsie",
+    "epilepsie",
+    "épileptique",
+    "alzheimer",
+    "parkinson",
+    "sclérose",
+    "sclerose",
+    "hospitalisé",
+    "hospitalisée",
+    "hospitalisés",
+    "hospitalise",
+    "hospitalisee",
+    "hospitalisation",
+    "ordonnance",
+    "arrêt",
+    "arrêts",
+    "arret",
+    "maladie",
+    "affection",
+    "grossesse",
+    "enceinte",
+    "couche",
+    "ivg",
+    "asthme",
+    "médecin",
+    "medecin",
+    "psychiatre",
+    "psychiatrie",
+    "psychiatrique",
+    "traitement",
+    "anticoagulant",
+    "anticoagulants",
+    "sanguin",
+    "burn-out",
+    "pathologie",
+    "handicap",
+    "handicapé",
+    "handicapée",
+    "handicapés",
+    "medical",
+    "médical",
+    "médicale",
+    "health",
+    "patient",
+    "diagnosed",
+    "diagnosis",
+    "chronic",
+    "tumor",
+    "tumors",
+    "tumour",
+    "tumours",
+    "leukemia",
+    "diabetes",
+    "diabetic",
+    "hiv",
+    "hepatitis",
+    "chemotherapy",
+    "radiotherapy",
+    "dialysis",
+    "insulin",
+    "antidepressant",
+    "antidepressants",
+    "bipolar",
+    "schizophrenia",
+    "epilepsy",
+    "sclerosis",
+    "hospitalized",
+    "hospitalised",
+    "hospitalization",
+    "hospitalisation",
+    "prescribed",
+    "sick",
+    "pregnant",
+    "pregnancy",
+    "miscarriage",
+    "asthma",
+    "psychiatrist",
+    "psychiatric",
+    "mental",
+    "blood",
+    "disability",
+    "ptsd",
+    "medication",
+    "psychiatrie",
+    "médicaux",
+    "medicaux",
+    "medicale",
+)
+_HEALTH = re.compile(rf"(?<![\w-])(?:{_HEALTH_TERMS})(?![\w-])")
+
+
+def find_markers(t: TextView, out: list[Finding]) -> None:
+    """Confidentiality markings; the rule id names the level the marking asks for."""
+    if not t.has_any(_MARKER_WORDS):
+        return
+    for rule, pattern in _MARKERS_RE:
+        for m in pattern.finditer(t.text):
+            out.append(Finding(CONFIDENTIALITY_MARKER, m.start(), m.end(), rule, 0.9, m.group()))
+
+
+def find_health(t: TextView, out: list[Finding]) -> None:
+    """Health vocabulary (diagnoses, treatments, medical records) in French and English."""
+    if not t.has_any(_HEALTH_WORDS):
+        return
+    for m in _HEALTH.finditer(t.lower):
+        value = t.text[m.start() : m.end()]
+        out.append(Finding(HEALTH, m.start(), m.end(), "health.term", 0.8, value))
