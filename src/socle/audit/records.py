@@ -1,0 +1,125 @@
+"""What one audit record says: built from a finished request's context, or an admin action.
+
+Records never hold raw prompt text or detected values: findings keep their type, rule, action,
+span and value hash, and any key that could carry the matched text is dropped here as a last
+line of defence (see ``RAW_VALUE_KEYS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from socle.pipeline.context import RequestContext
+from socle.pipeline.errors import GatewayError
+
+KIND_REQUEST = "request"
+KIND_STREAM_START = "stream_start"
+KIND_STREAM_END = "stream_end"
+KIND_ADMIN = "admin"
+
+RAW_VALUE_KEYS = frozenset(
+    {
+        "value",
+        "text",
+        "match",
+        "matched",
+        "raw",
+        "original",
+        "content",
+        "snippet",
+        "excerpt",
+        "replacement",
+        "pseudonym",
+        "surrogate",
+    }
+)
+
+
+def sanitise_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding without any key that could carry the detected value itself."""
+    return {k: v for k, v in finding.items() if k not in RAW_VALUE_KEYS}
+
+
+def _route(route: Any) -> Any:
+    if route is None:
+        return None
+    to_audit = getattr(route, "to_audit", None)
+    if callable(to_audit):
+        return to_audit()
+    if isinstance(route, dict):
+        return route
+    return {"type": type(route).__name__}
+
+
+def request_record(
+    ctx: RequestContext, kind: str, error: GatewayError | None = None
+) -> dict[str, Any]:
+    """The record of a request (or of a stream's start or end) from its context."""
+    principal = ctx.principal
+    status = error.status if error is not None else ctx.status
+    record: dict[str, Any] = {
+        "kind": kind,
+        "request_id": ctx.request_id,
+        "endpoint": ctx.endpoint,
+        "started_at": ctx.started_at,
+        "stream": ctx.stream,
+        "org_id": principal.org_id if principal else None,
+        "team_id": principal.team_id if principal else None,
+        "project_id": principal.project_id if principal else None,
+        "key_id": principal.key_id if principal else None,
+        "user": ctx.user,
+        "model": ctx.model or None,
+        "upstream_model": ctx.upstream_model,
+        "deployment": ctx.deployment,
+        "location": ctx.location,
+        "classification": ctx.classification.label,
+        "classification_reasons": list(ctx.classification_reasons),
+        "findings": [sanitise_finding(f) for f in ctx.findings],
+        "route": _route(ctx.route),
+        "attempts": [asdict(a) for a in ctx.attempts],
+    }
+    if kind == KIND_STREAM_START:
+        return record
+    record.update(
+        {
+            "usage": {
+                "prompt_tokens": ctx.usage.prompt_tokens,
+                "completion_tokens": ctx.usage.completion_tokens,
+                "cached_tokens": ctx.usage.cached_tokens,
+                "estimated": ctx.usage.estimated,
+            },
+            "cost": ctx.cost,
+            "currency": ctx.currency,
+            "energy_kwh": ctx.energy_kwh,
+            "co2e_g": ctx.co2e_g,
+            "latency_ms": round(ctx.elapsed_ms, 3),
+            "status": status,
+            "error_code": error.code if error is not None else ctx.error_code,
+            "finish_reason": ctx.finish_reason,
+            "applied_defaults": dict(ctx.applied_defaults),
+        }
+    )
+    if kind == KIND_STREAM_END:
+        record["end_reason"] = _end_reason(ctx, error)
+    return record
+
+
+def _end_reason(ctx: RequestContext, error: GatewayError | None) -> str:
+    """Why a stream ended: the model's finish reason, the error code, or a disconnect."""
+    if ctx.finish_reason:
+        return ctx.finish_reason
+    if error is not None:
+        return error.code or "error"
+    return "incomplete"
+
+
+def admin_record(actor: str, action: str, target: str, details: dict[str, Any]) -> dict[str, Any]:
+    """The record of an administrative action: who changed what."""
+    return {
+        "kind": KIND_ADMIN,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": details,
+    }
