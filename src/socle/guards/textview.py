@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-_PUNCT = b".,;:!?()[]{}\"'/\\=<>|*&#@+`~^%$\t\n\r"
+_PUNCT = b".,;:!?()[]{}\"'/\\=<>|*&#@+`~^%$\t\n\r-"
 _TO_SPACE = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 # Digits with the separators identifiers are written with; at least 6 characters.
 _DIGIT_RUN = re.compile(r"\d[\d \t.\-/()]{4,}\d")
@@ -53,7 +53,7 @@ class TextView:
 
     @property
     def words(self) -> frozenset[bytes]:
-        """Lower-cased words split on spaces and punctuation (apostrophes included)."""
+        """Lower-cased words split on spaces and punctuation (apostrophes, hyphens included)."""
         if self._words is None:
             lower = self.lower
             if "’" in lower:

@@ -1,0 +1,351 @@
+"""Prompt-injection and jailbreak detection for user messages and tool / retrieved content.
+
+Detection is a set of signal families (override of instructions, jailbreak persona, system
+prompt exfiltration, role spoofing, safety bypass, …), each a French + English pattern with a
+weight. The score is the noisy-OR of the weights of the families that matched::
+
+    score = 1 - Π (1 - w_i)
+
+so one strong signal (≈0.8) passes a 0.5 threshold alone and weak ones (authority claims,
+"from now on you are…") only together. Patterns run on normalised readings of the text
+(:mod:`socle.guards.normalize`): NFKC, confusables, invisible and bidi characters removed, and —
+when a cheap trigger says so — decoded base64 / hex / rot13 / reversed payloads, leetspeak and
+spaced-out letters. A family found only in such a hidden reading weighs more (the hiding is
+itself a signal).
+
+Cost: on benign text the detector is a word-set intersection (the words are shared with the
+entity scanner) plus a few set checks; normalisation and patterns run only when a family's
+keyword or an obfuscation trigger is present.
+
+A message that *talks about* injection ("how do I block 'ignore previous instructions'?") is
+common in security work: a match inside double quotes or next to meta words (detect, protect,
+example, OWASP…) counts at :data:`META_DAMPING` of its weight. Several independent families still
+add up, so wrapping a real attack in such words does not make it pass.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from socle.guards.normalize import fold, readings
+from socle.guards.textview import TextView, keys
+
+META_DAMPING = 0.45
+HIDDEN_BONUS = 0.15
+TRICK_WEIGHTS = {
+    "unicode_tags": 0.45,
+    "zero_width": 0.15,
+    "bidi_control": 0.15,
+    "confusables": 0.2,
+    "compatibility_forms": 0.1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One kind of injection signal: its rule id, weight, gate words and pattern."""
+
+    rule: str
+    weight: float
+    words: frozenset[bytes]
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A family (or obfuscation trick) that matched, and in which reading of the text."""
+
+    rule: str
+    weight: float
+    reading: str  # "plain", "base64", "hex", "rot13", "reversed", "leetspeak", "spacing"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The injection score of one text and the signals that produced it."""
+
+    score: float
+    signals: tuple[Signal, ...]
+
+    @property
+    def rule(self) -> str:
+        """The rule id of the strongest signal ("injection.none" when nothing matched)."""
+        if not self.signals:
+            return "injection.none"
+        return max(self.signals, key=lambda s: s.weight).rule
+
+
+NO_INJECTION = Verdict(0.0, ())
+
+_OVERRIDE_VERBS_EN = (
+    r"ignore|disregard|forget|skip|bypass|override|overlook|abandon|discard|drop|set aside|"
+    r"do not follow|don't follow|dont follow|stop following|no longer follow|never mind"
+)
+_OVERRIDE_VERBS_FR = (
+    r"ignore[rsz]?|oublie[rsz]?|ne tiens? (?:plus |pas )?(?:pas )?compte|ne tenez (?:plus |pas )?compte|"
+    r"fai(?:s|tes) abstraction|laisse[rz]? tomber|passe[rz]? outre|outrepasse[rz]?|"
+    r"n'obei(?:s|ssez) plus|ne (?:suis|suivez|respecte[sz]?) plus|ne (?:suis|suivez|respecte[sz]?) pas"
+)
+_QUALIFIERS = (
+    r"previous|prior|above|earlier|preceding|initial|original|system|existing|given|current|"
+    r"safety|former|old|default|developer|hidden|precedentes?|anterieures?|ci-dessus|initiales?|"
+    r"d'origine|du systeme|systeme|actuelles?|de depart|cachees?|de securite"
+)
+_NOUNS = (
+    r"instructions?|rules|directives?|guidelines|prompts?|constraints|commands?|orders|polic(?:y|ies)|"
+    r"programming|restrictions|guardrails|context|messages?|consignes?|regles?|ordres|contraintes?|"
+    r"programmation|parametres|garde-fous|limites|politiques?"
+)
+_DETS = r"(?:(?:all|any|the|your|my|of|these|those|every|de|des|d'|toutes?|tous|les|tes|vos|ton|ta|la|le|l'|ces|mes)\s*)*"
+
+_FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
+    (
+        "injection.override",
+        0.85,
+        ("ignore", "ignorez", "ignores", "ignorer", "disregard", "forget", "skip", "bypass",
+         "override", "overlook", "abandon", "discard", "drop", "aside", "follow", "following",
+         "mind", "oublie", "oubliez", "oublies", "oublier", "compte", "abstraction", "tomber",
+         "outre", "outrepasse", "outrepasser", "obéis", "obeis", "obéissez", "suis", "suivez", "n",
+         "respecte", "respectez"),
+        rf"\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?{_DETS}(?:{_QUALIFIERS})\s*(?:\w+\s+)?(?:{_NOUNS})\b"
+        rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?(?:all|any|your|every|toutes? (?:tes|vos|les)|tes|vos)\s+(?:\w+\s+)?(?:{_NOUNS})\b"
+        rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?{_DETS}(?:{_NOUNS})\s+(?:{_QUALIFIERS})\b"
+        r"|\b(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:above|before|you were told|you've been told|that came before|previously said)\b"
+        r"|\b(?:ignore|disregard)\s+(?:the\s+)?(?:above|previous|preceding)\b"
+        r"|\b(?:ignore|oublie)z?\s+(?:tout\s+)?ce\s+qui\s+(?:precede|est au-dessus|a ete dit)\b"
+        r"|\boublie[rz]?\s+tout\b(?!\s+(?:ce que je|ca|de))",
+    ),
+    (
+        "injection.jailbreak_persona",
+        0.8,
+        ("dan", "anything", "developer", "anti", "gpt", "développeur", "developpeur", "jailbreak", "jailbroken",
+         "jailbreaké", "unfiltered", "uncensored", "unrestricted", "amoral", "character",
+         "personnage", "rôle", "role", "pretend", "evil", "opposite", "bound", "liée", "lié",
+         "limité", "soumis", "antigpt", "betterdan", "stan", "aim", "mode", "god"),
+        r"\bdo anything now\b|\bdan mode\b|\byou are (?:now |going to be |going to act as )?dan\b|\bact as dan\b"
+        r"|\b(?:developer|developpeur|god|jailbreak|unrestricted|unfiltered|evil|chaos) mode\b(?! (?:of|in|for|de|du|dans) (?:excel|windows|android|chrome|vs|visual|ios|the (?:app|browser|phone)|mon|mes|ton|my))"
+        r"|\bmode (?:developpeur|dieu|sans (?:filtre|restriction|limite)s?|jailbreak)\b"
+        r"|\b(?:you are|you're|tu es|vous etes|you have been|tu as ete) (?:now |maintenant |desormais )?(?:jailbroken|jailbreake|libere|freed|unchained|unleashed)\b"
+        r"|\b(?:an? |un |une )?(?:unfiltered|uncensored|unrestricted|amoral|unethical|rogue|evil) (?:ai|assistant|model|version|chatbot|llm|persona|twin|confidant)\b"
+        r"|\b(?:ia|assistant|modele|version) (?:non censuree?|sans filtre|sans censure|sans limites?|sans restrictions?)\b"
+        r"|\bstay in character\b|\breste[rz]? dans (?:ton|le|votre) (?:personnage|role)\b"
+        r"|\bpretend (?:that )?(?:you are|you're|to be) (?:an? )?(?:\w+ )?(?:ai|assistant|model|chatbot|llm|bot)? ?(?:without|with no|that has no|who has no|free of|that can)\b"
+        r"|\bfai(?:s|tes) comme si (?:tu|vous) (?:n'avais|n'aviez|etais|etiez) (?:aucune?|pas de|plus de|un|une)? ?(?:regles?|limites?|restrictions?|filtres?|ia|assistant|modele)"
+        r"|\b(?:you are|you're) no longer bound\b|\bno longer bound by\b|\b(?:tu n'es|vous n'etes) plus (?:lie|limite|soumis|tenu)e?s?\b"
+        r"|\bopposite mode\b|\banti-?gpt\b|\bbetterdan\b|\bevil confidant\b|\bstan\b(?= mode|,? which stands)",
+    ),
+    (
+        "injection.no_restrictions",
+        0.4,
+        ("without", "restrictions", "restriction", "filters", "filtres", "filtre", "limits",
+         "limites", "limite", "censorship", "censure", "rules", "règles", "regles", "ethics",
+         "éthique", "ethique", "morals", "sans"),
+        r"\b(?:without|with no|free (?:of|from)|ignoring) (?:any |all |your )?(?:restrictions|filters|limits|limitations|censorship|ethical (?:guidelines|constraints|rules)|morals|ethics|safety (?:rules|guidelines))\b"
+        r"|\bsans (?:aucune?s? |tes |vos )?(?:restrictions?|filtres?|limites?|censure|regles? (?:ethiques|de securite)|ethique|morale)\b"
+        r"|\b(?:tu n'as|vous n'avez|you have|you've got) (?:plus |aucune? |no )(?:de |d')?(?:regles?|limites?|restrictions?|filtres?|rules|limits|restrictions|filters|guidelines)\b",
+    ),
+    (
+        "injection.system_prompt_exfiltration",
+        0.8,
+        ("reveal", "show", "print", "repeat", "display", "output", "tell", "leak", "give", "share",
+         "dump", "write", "recite", "spell", "translate", "summarize", "what", "révèle", "revele",
+         "montre", "affiche", "répète", "repete", "donne", "écris", "ecris", "recopie", "imprime",
+         "dis", "communique", "partage", "dévoile", "devoile", "traduis", "résume", "resume",
+         "quel", "quelle", "quels", "quelles", "above", "verbatim"),
+        r"\b(?:reveal|show|print|repeat|display|output|tell|leak|give|share|dump|write out|write down|recite|spell out|translate|summari[sz]e|paste|copy|list|return)(?: me| us)?(?: all| exactly| verbatim| word for word| back)?(?: of)? (?:your|the|my|its)? ?(?:full |entire |complete |exact |original |hidden |secret |confidential |initial |real )?(?:system prompt|system message|system instructions|initial prompt|original prompt|hidden prompt|pre-?prompt|meta-?prompt|hidden instructions|secret instructions|initial instructions|original instructions|developer (?:message|instructions|prompt)|instructions (?:above|you were given|you received|you have been given)|instructions verbatim|prompt verbatim|rules you were given)\b"
+        r"|\bwhat (?:is|are|was|were) (?:your|the) (?:exact |full |original |hidden |initial )?(?:system prompt|system instructions|initial instructions|hidden instructions|original instructions|instructions you were given)\b"
+        r"|\brepeat (?:the |all )?(?:words|text|everything|lines?) (?:above|before|preceding)\b"
+        r"|\b(?:everything|all the text|the text) (?:above|before) (?:this|my) (?:line|message|point)\b"
+        r"|\bstarting (?:with|from) \"?you are (?:a|an|chatgpt|claude)\b"
+        r"|\b(?:revele|montre|affiche|repete|donne|ecris|recopie|imprime|dis|communique|partage|devoile|traduis|resume|liste|renvoie)(?:-moi|-nous| moi| nous)?(?: mot pour mot| exactement| integralement| textuellement)? (?:ton|le|tes|les|votre|vos|ta|la)? ?(?:prompt (?:systeme|system|initial|cache|d'origine)|message systeme|instructions? (?:systeme|initiales?|cachees?|secretes?|d'origine|de depart|recues)|consignes? (?:systeme|initiales?|cachees?|secretes?|d'origine|recues)|system prompt)\b"
+        r"|\bquel(?:le)?s? (?:est|sont|etaient|etait) (?:ton|tes|le|les|votre|vos) (?:prompt systeme|system prompt|instructions (?:initiales|systeme|cachees|d'origine)|consignes (?:initiales|systeme|cachees))"
+        r"|\brepete (?:tout )?(?:ce qui precede|le texte ci-dessus|les mots ci-dessus)",
+    ),
+    (
+        "injection.role_spoofing",
+        0.55,
+        ("im_start", "im_end", "system", "système", "systeme", "inst", "sys", "endoftext",
+         "assistant", "prompt"),
+        r"<\|?im_(?:start|end)\|?>|<\|(?:system|user|assistant|endoftext)\|>|\[/?inst\]|<</?sys>>|</?system>"
+        r"|(?:^|\n)\s*(?:#{1,3}\s*)?(?:system|systeme)(?: prompt| message)?\s*:"
+        r"|\[(?:system|systeme)(?: message| note| prompt| override)?\]"
+        r"|\b(?:end of|fin du|fin des) (?:system )?(?:prompt|instructions|consignes)(?: systeme)?\b"
+        r"|\b(?:new|updated|real|actual|nouvelles?|nouveau|vraies?) (?:system )?(?:instructions|prompt|consignes|regles)(?: systeme)?\s*:",
+    ),
+    (
+        "injection.persona_switch",
+        0.45,
+        ("now", "maintenant", "désormais", "desormais", "longer", "plus", "new", "nouvelle",
+         "nouveau", "role", "rôle"),
+        r"\bfrom now on,? (?:you|your)\b|\ba partir de maintenant,? (?:tu|vous|ton|votre)\b"
+        r"|\bdesormais,? (?:tu|vous) (?:es|etes|dois|devez|repondras|repondrez|n'as|n'avez|vas|allez|ne)\b"
+        r"|\byou are no longer (?:an? )?(?:ai|assistant|chatgpt|claude|bound|restricted|a helpful)\b|\b(?:tu n'es|vous n'etes) plus (?:une? )?(?:ia|assistant|modele)\b"
+        r"|\byour new (?:role|task|instructions|objective|goal|purpose|identity) (?:is|are)\b|\bta nouvelle (?:mission|tache|consigne|regle|identite) (?:est|sera)\b|\bton nouveau role (?:est|sera)\b",
+    ),
+    (
+        "injection.safety_bypass",
+        0.6,
+        ("bypass", "circumvent", "disable", "turn", "deactivate", "evade", "around", "switch",
+         "remove", "contourne", "contourner", "contournez", "désactive", "desactive",
+         "désactiver", "desactiver", "désactivez", "supprime", "enlève", "enleve", "lève", "leve",
+         "éteins", "eteins"),
+        r"\b(?:bypass|circumvent|disable|turn off|deactivate|evade|get around|switch off|remove|ignore|break)(?: all| any)? (?:your|the (?:ai's|model's|assistant's)|tes|vos)? ?(?:own )?(?:safety|content|moderation|ethical|ethics)? ?(?:filters?|guardrails?|safeguards?|restrictions|content polic(?:y|ies)|safety (?:rules|measures|guidelines|protocols|features|settings|filters?)|moderation|censorship|alignment|ethical guidelines)\b(?<!\bthe filters)(?<!\bthe filter)"
+        r"|\b(?:contourne[rz]?|desactive[rz]?|supprime[rz]?|enleve[rz]?|leve[rz]?|eteins?|ignore[rz]?) (?:tes|vos|ton|ta|tous tes|toutes tes) (?:propres )?(?:filtres?|garde-fous|garde fous|restrictions?|regles?|moderation|censure|protections?|securites?|limitations?|limites?|principes)\b"
+        r"|\b(?:contourne[rz]?|desactive[rz]?|ignore[rz]?) (?:les |la )?(?:garde-fous|moderation|censure|politique de contenu|regles de securite|filtres de securite)\b",
+    ),
+    (
+        "injection.authority_claim",
+        0.3,
+        ("developer", "creator", "admin", "administrator", "owner", "programmer", "operator",
+         "développeur", "developpeur", "créateur", "createur", "administrateur", "propriétaire",
+         "concepteur", "authorized", "sanctioned", "official", "sudo", "root", "override",
+         "maintenance", "debug", "autorisé", "autorise"),
+        r"\bi am (?:your|the|an?) (?:developer|creator|admin|administrator|owner|programmer|operator)\b"
+        r"|\bje suis (?:ton|votre|l'|le|un) ?(?:developpeur|createur|administrateur|admin|proprietaire|concepteur)\b"
+        r"|\b(?:authorized|sanctioned|approved) by (?:openai|anthropic|mistral|google|the developers?|your (?:creators?|developers?))\b"
+        r"|\b(?:admin(?:istrator)?|developer|sudo|root) (?:override|access granted|mode (?:enabled|activated|on))\b"
+        r"|\b(?:maintenance|debug|diagnostic) mode (?:enabled|activated|on)\b|\bmode (?:maintenance|debug|administrateur) (?:active|actif|enclenche)\b"
+        r"|\b(?:autorise|mandate) par (?:openai|anthropic|mistral|les developpeurs|ton createur)\b",
+    ),
+    (
+        "injection.addressed_to_ai",
+        0.5,
+        ("ai", "llm", "assistant", "model", "chatbot", "gpt", "ia", "modèle", "modele",
+         "intelligence", "attention"),
+        r"\bif you(?: are|'re) an? (?:ai|llm|language model|assistant|chatbot|gpt|bot|large language model)\b"
+        r"|\b(?:note|message|instructions?|important) (?:to|for) (?:the |any |all )?(?:ai|llm|assistant|language model|chatbot|models?|agents?)\b"
+        r"|\b(?:ai|llm) (?:assistants?|agents?|models?),? (?:please )?(?:ignore|you must|must|should|do not|don't|stop)\b"
+        r"|\bsi (?:tu es|vous etes) une? (?:ia|intelligence artificielle|assistant|llm|modele|agent)\b"
+        r"|\b(?:a l'attention (?:de|des)|note pour|message pour|consigne pour) (?:l'|le |la |les |tout )?(?:ia|assistants?|modeles?|llm|agents?|intelligence artificielle)\b",
+    ),
+    (
+        "injection.data_exfiltration",
+        0.6,
+        ("send", "forward", "email", "post", "upload", "exfiltrate", "transmit", "leak", "copy",
+         "envoie", "envoyez", "envoyer", "transmets", "transmettez", "transfère", "transfere",
+         "copie", "exfiltre", "http", "https", "markdown", "image"),
+        r"\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|copy)(?: all| the| every| this| any| our| their)* (?:user(?:'s|s')? )?(?:conversation|chat history|history|messages|credentials|passwords|api keys?|secrets|tokens|system prompt|personal (?:data|information)|previous (?:messages|conversation))\b.{0,40}?\b(?:to|at|into|via)\b"
+        r"|\b(?:envoie|envoyez|envoyer|transmets|transmettez|transfere[rz]?|copie[rz]?|exfiltre[rz]?)(?: moi| nous)? (?:toutes? |tous |les |la |l'|ces |vos |tes )*(?:conversation|historique|messages precedents|identifiants|mots de passe|cles d'api|cles api|secrets|jetons|prompt systeme|donnees personnelles)\b.{0,40}?\b(?:a|vers|sur|par)\b"
+        r"|!\[[^\]]*\]\(https?://[^)\s]*[?&][\w-]+=(?:\{|\$|%7b|<|\[)",
+    ),
+    (
+        "injection.encoded_instructions",
+        0.4,
+        ("decode", "décode", "decrypt", "déchiffre", "dechiffre", "base64", "rot13", "hex",
+         "reverse", "backwards", "envers", "inverse"),
+        r"\b(?:decode|decrypt|deobfuscate|reverse|unscramble|dechiffre[rz]?|decode[rz]?|inverse[rz]?)\b.{0,80}?\b(?:follow|execute|obey|do what it says|carry out|perform|apply|act on|suis|suivez|execute[rz]?|applique[rz]?|obei[rs]|fais ce qu)"
+        r"|\b(?:read|lis|lisez) (?:this|it|ceci|le texte|the text) (?:backwards|a l'envers)\b.{0,40}?\b(?:and|et) (?:follow|do|execute|fais|execute)",
+    ),
+)  # fmt: skip
+
+FAMILIES: tuple[Family, ...] = tuple(
+    Family(rule, weight, keys(*words), re.compile(pattern))
+    for rule, weight, words, pattern in _FAMILIES_SPEC
+)
+_ALL_WORDS: frozenset[bytes] = frozenset().union(*(f.words for f in FAMILIES))
+
+# Words that betray a hidden payload when spelt in rot13 or backwards ("vtaber", "erongi").
+_CORE = ("ignore", "instructions", "prompt", "system", "previous", "oublie", "consignes", "reveal")
+_HIDDEN_WORDS = keys(*(codecs.encode(w, "rot13") for w in _CORE), *(w[::-1] for w in _CORE))
+_LEET_BYTES = bytes.maketrans(b"013457@$!|", b"oieastasil")
+# Single letters common in prose (French elisions l' d' j', English "a", "I") do not suggest
+# spaced-out words; others do.
+_COMMON_SINGLES = keys("a", "à", "y", "i", "l", "d", "j", "n", "s", "c", "m", "t", "x", "e", "o", "u")
+
+# Words of a text that discusses attacks rather than performs one. None of them is needed to
+# write an attack, so an attacker gains nothing by leaving them out; adding them only damps
+# quoted or nearby matches, never the other families.
+_META = re.compile(
+    r"\b(?:prompt injections?|injections? (?:de prompt|d'instructions|indirecte?s?)|"
+    r"jailbreak (?:attacks?|attempts?|prompts?|techniques?)|attacks?|attaques?|attaquants?|"
+    r"attackers?|detect\w*|protect\w*|proteg\w*|defen[cs]e\w*|defend\w*|mitigat\w*|"
+    r"prevent\w*|preven\w*|examples?|exemples?|explain\w*|expliqu\w*|research\w*|"
+    r"classif\w*|owasp|red team\w*|test cases?|cas de test|regex\w*|payloads?|"
+    r"phrases? (?:like|comme|such as|typiques?)|sensibilis\w*|awareness|flagged|signale\w*|waf)\b"
+)
+_META_WINDOW = 80
+# Characters that hide or disguise letters: invisible and bidi controls, Greek and Cyrillic,
+# fullwidth, enclosed, mathematical and tag forms. Accented Latin (French) is not among them.
+_SUSPICIOUS = re.compile(
+    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u0370-\u052f\u1d00-\u1dbf"
+    "\u2070-\u209f\u2100-\u214f\u2460-\u24ff\uff00-\uffef\U0001d400-\U0001d7ff"
+    "\U0001f130-\U0001f189\U000e0000-\U000e007f]"
+)
+_SQUASHED = re.compile(
+    r"(?:ignore|disregard|forget|oublie|bypass)\w{0,24}?(?:instructions|consignes|rules|regles|prompt|guidelines)"
+    r"|(?:reveal|show|print|repete|revele|affiche)\w{0,12}?(?:systemprompt|promptsysteme|instructions)"
+)
+
+
+class InjectionDetector:
+    """Scores a text for prompt injection; stateless and shared."""
+
+    __slots__ = ()
+
+    def score(self, text: str | TextView) -> Verdict:
+        """The injection verdict of ``text``; :data:`NO_INJECTION` when nothing triggers."""
+        view = text if isinstance(text, TextView) else TextView(text)
+        raw = view.text
+        words = view.words
+        hits = words & _ALL_WORDS
+        leet_words = frozenset(view.lower.encode().translate(_LEET_BYTES).split()) - words
+        leet_hits = leet_words & _ALL_WORDS
+        hidden = not _HIDDEN_WORDS.isdisjoint(words)
+        long_token = any(len(w) >= 16 for w in words)
+        spaced = len(words & _SINGLE_LETTERS - _COMMON_SINGLES) >= 2
+        disguised = not raw.isascii() and _SUSPICIOUS.search(raw) is not None
+        if not (hits or leet_hits or hidden or long_token or spaced or disguised):
+            return NO_INJECTION
+        r = readings(raw, decode=long_token, unscramble=hidden, leet=bool(leet_hits), spaced=spaced)
+        best: dict[str, Signal] = {}
+        if r.tricks:
+            plain_families = list(FAMILIES)  # disguised letters: the words gate saw nothing
+        else:
+            plain_families = [f for f in FAMILIES if not f.words.isdisjoint(hits)]
+        for family in plain_families:
+            weight = _plain_weight(family, r.plain)
+            if weight > 0:
+                _keep(best, Signal(family.rule, weight, "plain"))
+        for how, variant in r.variants:
+            for family in FAMILIES:
+                if family.pattern.search(variant) is not None:
+                    weight = min(0.95, family.weight + HIDDEN_BONUS)
+                    _keep(best, Signal(family.rule, weight, how))
+            if how == "spacing" and _SQUASHED.search(variant.replace(" ", "")) is not None:
+                _keep(best, Signal("injection.override", 0.9, how))
+        if not best:
+            return NO_INJECTION
+        for trick in r.tricks:
+            _keep(best, Signal(f"injection.obfuscation.{trick}", TRICK_WEIGHTS[trick], "plain"))
+        signals = tuple(sorted(best.values(), key=lambda s: -s.weight))
+        remaining = 1.0
+        for s in signals:
+            remaining *= 1.0 - s.weight
+        return Verdict(round(1.0 - remaining, 4), signals)
+
+
+def _plain_weight(family: Family, plain: str) -> float:
+    """The family's weight, damped when every match is quoted or sits among meta words."""
+    weight = 0.0
+    for m in family.pattern.finditer(plain):
+        quoted = plain.count('"', 0, m.start()) % 2 == 1
+        lo, hi = max(0, m.start() - _META_WINDOW), m.end() + _META_WINDOW
+        meta = _META.search(plain, lo, hi) is not None
+        w = family.weight * META_DAMPING if (quoted or meta) else family.weight
+        weight = max(weight, w)
+        if weight == family.weight:
+            break
+    return weight
+
+
+def _keep(best: dict[str, Signal], signal: Signal) -> None:
+    current = best.get(signal.rule)
+    if current is None or signal.weight > current.weight:
+        best[signal.rule] = signal
+
+
+_SINGLE_LETTERS = keys(*"abcdefghijklmnopqrstuvwxyz")
+
+__all__ = ["FAMILIES", "NO_INJECTION", "InjectionDetector", "Signal", "Verdict", "fold"]

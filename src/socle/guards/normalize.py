@@ -1,0 +1,158 @@
+"""Undo the tricks that hide an instruction from a pattern matcher.
+
+Attackers write ``ｉｇｎｏｒｅ``, ``іgnore`` (Cyrillic і), ``ig\u200bnore`` (zero-width space),
+``1gn0r3``, ``i g n o r e``, or encode the whole payload in base64, hex, rot13 or backwards. The
+functions here produce the plain readings of a text that the injection patterns are matched on,
+and report which tricks were found (themselves a signal).
+
+Everything here runs only after a cheap trigger, never on every message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Zero-width and invisible formatting characters, bidi controls, Unicode "tag" characters
+# (U+E0000–E007F: invisible copies of ASCII, used to smuggle text past a human reader).
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TAGS = re.compile("[\U000e0000-\U000e007f]+")
+
+# Letters from other scripts that look like Latin ones (Unicode TR39 confusables, the subset
+# that matters for Latin-script words).
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+        "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ı": "i", "ο": "o", "α": "a", "ν": "v",
+        "ρ": "p", "τ": "t", "υ": "u", "ι": "i", "κ": "k", "χ": "x", "ε": "e", "η": "n", "μ": "u",
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+        "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z",
+        "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y",
+        "Χ": "X", "‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"',
+        "„": '"',
+    }
+)  # fmt: skip
+_NON_LATIN_LETTER = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+)
+_LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$!|])[a-z0-9@$!|]{3,}\b")
+# Single characters separated by one separator: "i g n o r e", "i.g.n.o.r.e", "i-g-n-o-r-e".
+_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*|/](?![ .\-_*|/])){3,}\w(?!\w)")
+_SPACED_SEP = re.compile(r"[ .\-_*|/]")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
+_HEX = re.compile(r"(?<![0-9a-fA-F])(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){8,}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class Readings:
+    """Plain readings of one text and the obfuscation tricks met on the way."""
+
+    plain: str
+    variants: list[tuple[str, str]] = field(default_factory=list)  # (how it was obtained, text)
+    tricks: list[str] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced form that the patterns are written for."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WHITESPACE.sub(" ", stripped.translate(_CONFUSABLES).lower()).strip()
+
+
+def readings(
+    text: str, *, decode: bool = False, unscramble: bool = False, leet: bool = False, spaced: bool = False
+) -> Readings:
+    """The readings of ``text`` to match: the normalised text, then decoded or re-spelt variants
+    when asked for (the caller decides from cheap triggers): ``decode`` looks for base64 and hex
+    payloads, ``unscramble`` adds the rot13 and reversed readings."""
+    tricks: list[str] = []
+    work = text
+    if not text.isascii():
+        tags = _TAGS.findall(work)
+        if tags:
+            tricks.append("unicode_tags")
+            hidden = "".join(chr(ord(c) - 0xE0000) for c in "".join(tags))
+            work = _TAGS.sub("", work) + " " + hidden
+        if _INVISIBLE.search(work):
+            tricks.append("zero_width")
+            work = _INVISIBLE.sub("", work)
+        if _BIDI.search(work):
+            tricks.append("bidi_control")
+            work = _BIDI.sub("", work)
+        if not unicodedata.is_normalized("NFKC", work):
+            nfkc = unicodedata.normalize("NFKC", work)
+            if nfkc.lower() != work.lower():
+                tricks.append("compatibility_forms")
+            work = nfkc
+        if _NON_LATIN_LETTER.search(work) and _mixed_script_word(work):
+            tricks.append("confusables")
+    result = Readings(plain=fold(work), tricks=tricks)
+    if decode:
+        _add_decoded(work, result)
+    if unscramble:
+        result.variants.append(("rot13", codecs.decode(result.plain, "rot13")))
+        result.variants.append(("reversed", result.plain[::-1]))
+    if leet and _LEET_WORD.search(result.plain):
+        result.variants.append(("leetspeak", _LEET_WORD.sub(_unleet, result.plain)))
+    if spaced:
+        # Collapse before whitespace is folded: wider gaps are where the real words end.
+        collapsed = fold(_SPACED.sub(_collapse, work.lower()))
+        if collapsed != result.plain:
+            result.variants.append(("spacing", collapsed))
+    return result
+
+
+def _mixed_script_word(text: str) -> bool:
+    for word in text.split():
+        if _NON_LATIN_LETTER.search(word) and any("a" <= c.lower() <= "z" for c in word):
+            return True
+    return False
+
+
+def _unleet(m: re.Match[str]) -> str:
+    return m.group().translate(_LEET)
+
+
+def _collapse(m: re.Match[str]) -> str:
+    return " " + _SPACED_SEP.sub("", m.group()) + " "
+
+
+def _add_decoded(text: str, result: Readings) -> None:
+    for m in _B64.finditer(text):
+        decoded = _b64_text(m.group())
+        if decoded:
+            result.variants.append(("base64", fold(decoded)))
+    for m in _HEX.finditer(text):
+        raw = re.sub(r"\\x|0x|[ :]", "", m.group())
+        try:
+            decoded = bytes.fromhex(raw).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if _mostly_text(decoded):
+            result.variants.append(("hex", fold(decoded)))
+
+
+def _b64_text(token: str) -> str | None:
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return decoded if _mostly_text(decoded) else None
+
+
+def _mostly_text(s: str) -> bool:
+    if len(s) < 6:
+        return False
+    printable = sum(c.isprintable() or c in "\n\t" for c in s)
+    letters = sum(c.isalpha() or c == " " for c in s)
+    return printable == len(s) and letters >= 0.7 * len(s)
