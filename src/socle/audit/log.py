@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
@@ -31,6 +31,9 @@ from socle.audit.verify import VerifyReport, verify_source
 from socle.audit.writer import ChainWriter, Pending
 from socle.store.database import Database
 from socle.store.models.audit import AuditRecord
+
+if TYPE_CHECKING:
+    from socle.audit.stage import AuditStage
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +61,22 @@ class AuditLog:
         self.trusted = trusted
         self.vault = vault
         self.writer: ChainWriter | None = None
+        self._stage: AuditStage | None = None
         if config.mode != "off" and signer is not None:
             self.writer = ChainWriter(database, config, signer, vault, chain_base=chain_base)
 
     @property
     def mode(self) -> str:
         return self.config.mode
+
+    @property
+    def stage(self) -> AuditStage:
+        """The pipeline stage writing this log's request records (put it last)."""
+        if self._stage is None:
+            from socle.audit.stage import AuditStage
+
+            self._stage = AuditStage(self)
+        return self._stage
 
     @property
     def chain(self) -> str | None:
@@ -213,21 +226,22 @@ class AuditLog:
         return public_pem(self.signer.public_key) if self.signer else None
 
 
-async def build_audit(
+def build_audit(
     config: AuditConfig,
     database: Database,
     data_dir: Path | None,
     *,
     chain_base: str | None = None,
 ) -> AuditLog:
-    """Load (or generate, in ``data_dir``) the keys and build the audit log; call ``start`` next.
+    """Load (or generate, in ``data_dir``) the keys and build the audit log; ``start`` it next.
 
-    ``chain_base`` replaces the host name as the default chain name (the CLI uses ``cli-<host>``).
+    Reads small key files once, at start-up. ``chain_base`` replaces the host name as the default
+    chain name (the CLI uses ``cli-<host>`` so that it never takes a server's chain).
     """
     if config.mode == "off":
         return AuditLog(config, database, None, TrustedKeys([]), None)
-    signer = await asyncio.to_thread(load_signer, config, data_dir)
-    kek = await asyncio.to_thread(load_content_kek, config, data_dir)
-    trusted = await asyncio.to_thread(load_trusted_keys, config, signer)
+    signer = load_signer(config, data_dir)
+    kek = load_content_kek(config, data_dir)
+    trusted = load_trusted_keys(config, signer)
     vault = ContentVault(database, kek, cache_s=config.key_cache_s)
     return AuditLog(config, database, signer, trusted, vault, chain_base=chain_base)

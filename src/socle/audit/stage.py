@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from socle.audit.log import AuditLog
 from socle.audit.records import (
     KIND_REQUEST,
     KIND_STREAM_END,
@@ -25,6 +24,9 @@ from socle.audit.records import (
 from socle.pipeline.context import RequestContext
 from socle.pipeline.errors import GatewayError
 from socle.pipeline.stage import Chunk, Stage
+
+if TYPE_CHECKING:
+    from socle.audit.log import AuditLog
 
 log = logging.getLogger(__name__)
 _STATE = "audit"
@@ -46,6 +48,7 @@ class AuditStage(Stage):
     name = "audit"
 
     def __init__(self, audit: AuditLog) -> None:
+        """``audit`` is the process's :class:`~socle.audit.log.AuditLog` (also ``audit.stage``)."""
         self.audit = audit
 
     def _state(self, ctx: RequestContext) -> _State:
