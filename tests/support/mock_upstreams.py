@@ -96,6 +96,7 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None
     raw: bytes
     received_at: float
+    peer: tuple[str, int] | None  # client address: equal ports mean a reused connection
 
 
 class _MockUpstream:
@@ -139,7 +140,7 @@ class _MockUpstream:
             app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.5)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 
@@ -177,6 +178,7 @@ class _MockUpstream:
                 body=body,
                 raw=raw,
                 received_at=time.monotonic(),
+                peer=request.transport.get_extra_info("peername") if request.transport else None,
             )
         )
         reply = self._queue.popleft() if self._queue else self.default
