@@ -1,0 +1,1 @@
+"""Benchmarks of Socle: load harness (``python -m bench.gateway``) and focused micro-benchmarks."""

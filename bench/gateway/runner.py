@@ -1,0 +1,472 @@
+"""One benchmark run: start each system in turn, drive it with wrk, stop it, write the report.
+
+Order: the mock upstreams start first and stay up; then nginx alone (the ceiling), the bare
+passthrough (the floor of a Python proxy), Socle on SQLite, Socle on PostgreSQL + Redis and the
+LiteLLM proxy, each with the same wrk script, duration and connections; then the streaming
+latency phase (paced upstream, passthrough and Socle side by side). Every process is stopped
+before the next system starts, and all of them on any exit, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.gateway import hostinfo, payloads, report
+from bench.gateway.cpu import cpu_delta, machine_busy_seconds, tree_cpu_seconds
+from bench.gateway.litellm_peer import (
+    LiteLLMUnavailable,
+    LiteLLMVenv,
+    ensure_venv,
+    start_litellm,
+)
+from bench.gateway.passthrough import start_passthrough
+from bench.gateway.procs import Service, ServiceError, ServiceGroup, http_post
+from bench.gateway.profiling import ProfilerUnavailable, finish_py_spy, start_py_spy
+from bench.gateway.results import Analysis, RunRecord, analyse
+from bench.gateway.settings import BenchSettings
+from bench.gateway.socle_config import write_socle_config
+from bench.gateway.socle_target import (
+    SocleBackend,
+    SocleUnavailable,
+    check_config,
+    socle_command,
+    start_socle,
+)
+from bench.gateway.stream_client import StreamSummary, StreamTarget, run_measure
+from bench.gateway.upstream import Upstream, start_nginx, start_python_upstream
+from bench.gateway.wrk import WrkError, lua_script, run_wrk
+
+
+@dataclass
+class Endpoint:
+    """A started system as wrk sees it."""
+
+    system: str
+    workers: int
+    service: Service
+    origin: str
+    api_key: str | None = None
+    stream_path: str = "/v1/chat/completions"
+
+    def url(self, scenario: str) -> str:
+        """Where the scenario's requests go (nginx and the passthrough stream on a path)."""
+        path = self.stream_path if scenario == "stream" else "/v1/chat/completions"
+        return self.origin + path
+
+    def headers(self) -> dict[str, str]:
+        """Request headers of a single check request."""
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+
+BUSY_MACHINE_CORES = 0.2
+"""Background load above which a run is flagged as noisy."""
+
+
+class TimeBudgetExceeded(Exception):
+    """Not enough time left for the next step."""
+
+
+@dataclass
+class Runner:
+    """State of one run; :meth:`run` returns the results document."""
+
+    settings: BenchSettings
+    work: Path
+    group: ServiceGroup
+    records: list[RunRecord] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    streams: list[StreamSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    socle_key: str = field(default_factory=lambda: "sk-socle-" + secrets.token_urlsafe(32))
+    litellm_key: str = field(default_factory=lambda: "sk-bench-" + secrets.token_hex(16))
+    deadline: float = 0.0
+    upstream: Upstream | None = None
+    paced: Upstream | None = None
+    socle: str | None = None
+    litellm_venv: LiteLLMVenv | None = None
+    analysis: Analysis = field(default_factory=Analysis)
+    interrupted: bool = False
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def skip(self, what: str, why: str) -> None:
+        """Record and print why a part of the run did not happen."""
+        self.skipped.append({"what": what, "why": why})
+        print(f"  SKIP {what}: {why}", flush=True)
+
+    def remaining(self) -> float:
+        """Seconds left in the time budget."""
+        return self.deadline - time.monotonic()
+
+    def need(self, seconds: float) -> None:
+        """Raise :class:`TimeBudgetExceeded` when less than ``seconds`` remain."""
+        if self.remaining() < seconds:
+            raise TimeBudgetExceeded(f"time budget exhausted ({self.remaining():.0f} s left)")
+
+    @contextlib.contextmanager
+    def phase(self, what: str) -> Iterator[None]:
+        """Run one system's phase; a failure to start skips it, the run goes on."""
+        print(f"\n== {what}", flush=True)
+        try:
+            self.need(self.settings.duration_s + 20)
+            yield
+        except (ServiceError, SocleUnavailable, LiteLLMUnavailable, TimeBudgetExceeded) as exc:
+            self.skip(what, str(exc))
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Prepare, measure every selected system, analyse; returns the results document."""
+        s = self.settings
+        started_at = dt.datetime.now(dt.UTC)
+        socle_reason = self._prepare()
+        self._check_machine_quiet()
+        self.deadline = time.monotonic() + s.max_minutes * 60
+        t0 = time.monotonic()
+        try:
+            self._measure_all(socle_reason)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.skip("the rest of the run", "interrupted (Ctrl-C)")
+        finally:
+            self.group.stop_all()
+        return self._document(started_at, time.monotonic() - t0)
+
+    def _prepare(self) -> str | None:
+        """Set-up outside the time budget: LiteLLM's venv, Socle's presence. Returns why Socle
+        cannot run, None when it can."""
+        s = self.settings
+        if "litellm" in s.systems:
+            try:
+                self.litellm_venv = ensure_venv(self.work, install=s.install)
+            except LiteLLMUnavailable as exc:
+                s.systems.discard("litellm")
+                self.skip("litellm", str(exc))
+        if not s.systems & {"socle-sqlite", "socle-pg", "streaming"}:
+            return None
+        try:
+            self.socle = socle_command()
+        except SocleUnavailable as exc:
+            return str(exc)
+        return None
+
+    def _check_machine_quiet(self) -> None:
+        """Warn when other programs already load the machine (their load skews every figure)."""
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        busy = machine_busy_seconds() - before
+        if busy > BUSY_MACHINE_CORES:
+            note = f"other programs used {busy:.2f} cores just before the run: expect noise"
+            self.notes.append(note)
+            print(f"WARNING: {note}", flush=True)
+
+    def _measure_all(self, socle_reason: str | None) -> None:
+        s = self.settings
+        print("== mock upstreams", flush=True)
+        self.upstream = self._start_upstream()
+        self.paced = start_python_upstream(
+            self.group,
+            "paced-upstream",
+            chunks=s.stream_chunks,
+            interval_ms=s.stream_interval_ms,
+            first_ms=s.stream_first_ms,
+        )
+        socle_problem = socle_reason or self._socle_config_problem()
+        if socle_problem is not None:
+            for system in ("socle-sqlite", "socle-pg"):
+                if system in s.systems:
+                    self.skip(system, socle_problem)
+        if "nginx" in s.systems and self.upstream.kind == "nginx":
+            with self.phase("nginx (mock upstream alone: the ceiling)"):
+                endpoint = Endpoint(
+                    "nginx",
+                    1,
+                    self.upstream.service,
+                    self.upstream.origin,
+                    stream_path="/stream/v1/chat/completions",
+                )
+                self._drive(endpoint, self._plan("nginx"))
+        if "passthrough" in s.systems:
+            for workers in s.passthrough_workers:
+                with self.phase(f"passthrough ×{workers}"):
+                    service, origin = start_passthrough(
+                        self.group,
+                        f"passthrough-w{workers}",
+                        self.upstream.origin,
+                        workers=workers,
+                    )
+                    endpoint = Endpoint(
+                        "passthrough",
+                        workers,
+                        service,
+                        origin,
+                        stream_path="/stream/v1/chat/completions",
+                    )
+                    self._drive(endpoint, self._plan("passthrough", workers))
+                    self._maybe_profile(endpoint)
+                    self.group.stop(service)
+        for system in ("socle-sqlite", "socle-pg"):
+            if system in s.systems and socle_problem is None:
+                for workers in s.socle_workers:
+                    with self.phase(f"{system} ×{workers}"):
+                        self._socle_phase(system, workers)
+        if "litellm" in s.systems and self.litellm_venv is not None:
+            with self.phase("litellm ×1"):
+                service, origin = start_litellm(
+                    self.group, self.litellm_venv, self.work, self.upstream, self.litellm_key
+                )
+                endpoint = Endpoint("litellm", 1, service, origin, api_key=self.litellm_key)
+                self._drive(endpoint, self._plan("litellm"))
+                self._maybe_profile(endpoint)
+                self.group.stop(service)
+        if "streaming" in s.systems:
+            with self.phase("streaming latency (paced upstream)"):
+                self._streaming_phase(socle_problem)
+
+    def _start_upstream(self) -> Upstream:
+        if self.settings.nginx:
+            return start_nginx(self.group, self.work)
+        self.notes.append("nginx missing: the mock upstream is the Python aiohttp server")
+        return start_python_upstream(self.group, "upstream", chunks=40, interval_ms=0, first_ms=0)
+
+    def _plan(self, system: str, workers: int = 1) -> list[tuple[str, int]]:
+        """(scenario, connections) runs of one system: chat at each level, extras on ×1."""
+        levels = self.settings.concurrency
+        plan = [("chat", c) for c in levels]
+        if workers == 1 and system in ("passthrough", "socle-sqlite", "litellm"):
+            plan.append(("stream", min(levels)))
+        if workers == 1 and system == "socle-sqlite" and self.settings.pii:
+            plan.append(("pii", min(levels)))
+        return plan
+
+    # -- Socle --------------------------------------------------------------------------------
+
+    def _socle_config_path(self) -> Path:
+        assert self.upstream is not None and self.paced is not None
+        return write_socle_config(
+            self.work / "socle.yaml",
+            chat_base=self.upstream.chat_base,
+            stream_base=self.upstream.stream_base,
+            paced_base=self.paced.chat_base,
+            extra_file=self.settings.socle_config_extra,
+        )
+
+    def _socle_config_problem(self) -> str | None:
+        """Why Socle refuses the generated configuration, None when it accepts it."""
+        if self.socle is None:
+            return "Socle was not selected"
+        try:
+            check_config(
+                self.socle,
+                SocleBackend("sqlite"),
+                self.work / "socle-check",
+                self._socle_config_path(),
+                self.socle_key,
+            )
+        except SocleUnavailable as exc:
+            return str(exc)
+        return None
+
+    def _start_socle(self, system: str, workers: int) -> Endpoint:
+        assert self.socle is not None
+        backend = SocleBackend("pg" if system == "socle-pg" else "sqlite")
+        service, origin = start_socle(
+            self.group,
+            self.socle,
+            name=f"{system}-w{workers}",
+            backend=backend,
+            workers=workers,
+            home=self.work / f"{system}-home",
+            config=self._socle_config_path(),
+            admin_key=self.socle_key,
+        )
+        return Endpoint(system, workers, service, origin, api_key=self.socle_key)
+
+    def _socle_phase(self, system: str, workers: int) -> None:
+        endpoint = self._start_socle(system, workers)
+        self._drive(endpoint, self._plan(system, workers))
+        self._maybe_profile(endpoint)
+        self.group.stop(endpoint.service)
+
+    # -- driving ------------------------------------------------------------------------------
+
+    def _check_once(self, endpoint: Endpoint, scenario: str) -> str | None:
+        """One request before the load: None if the answer is right, else what is wrong."""
+        status, body = http_post(
+            endpoint.url(scenario), payloads.request_bytes(scenario), endpoint.headers()
+        )
+        if status != 200:
+            return f"check request answered {status}: {body[:300].decode(errors='replace')}"
+        if scenario == "stream":
+            return None if body.rstrip().endswith(b"[DONE]") else "stream without [DONE]"
+        try:
+            choices = orjson.loads(body).get("choices")
+        except orjson.JSONDecodeError:
+            return f"answer is not JSON: {body[:200]!r}"
+        return None if choices else f"answer without choices: {body[:200]!r}"
+
+    def _drive(self, endpoint: Endpoint, plan: list[tuple[str, int]]) -> None:
+        s = self.settings
+        for scenario, connections in plan:
+            record = RunRecord(endpoint.system, endpoint.workers, scenario, connections)
+            self.records.append(record)
+            try:
+                self.need(s.warmup_s + s.duration_s + 10)
+            except TimeBudgetExceeded as exc:
+                record.note = str(exc)
+                continue
+            problem = self._check_once(endpoint, scenario)
+            if problem:
+                record.note = problem
+                print(f"  {endpoint.system} {scenario}: {problem}", flush=True)
+                continue
+            self._wrk_run(endpoint, record)
+
+    def _script(self, endpoint: Endpoint, scenario: str) -> Path:
+        path = self.work / "wrk" / f"{endpoint.system}-{scenario}.lua"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(lua_script(payloads.request_bytes(scenario), endpoint.api_key))
+        return path
+
+    def _wrk_run(self, endpoint: Endpoint, record: RunRecord, *, profile: bool = False) -> None:
+        s = self.settings
+        script = self._script(endpoint, record.scenario)
+        url = endpoint.url(record.scenario)
+        upstream_pid = self.upstream.service.pid if self.upstream else None
+        try:
+            if s.warmup_s > 0:
+                run_wrk(url, script, connections=record.concurrency, duration_s=s.warmup_s)
+            before = tree_cpu_seconds(endpoint.service.pid)
+            up_before = tree_cpu_seconds(upstream_pid) if upstream_pid else {}
+            spy = None
+            if profile:
+                stem = self.work / f"profile-{endpoint.system}-c{record.concurrency}"
+                spy = start_py_spy(endpoint.service.pid, stem, s.duration_s, s.profile_format)
+            machine_before = machine_busy_seconds()
+            record.result = run_wrk(
+                url, script, connections=record.concurrency, duration_s=s.duration_s
+            )
+            record.machine_cpu_s = machine_busy_seconds() - machine_before
+            record.wrk_cpu_s = record.result.cpu_s
+            record.cpu_s = cpu_delta(before, tree_cpu_seconds(endpoint.service.pid))
+            if upstream_pid:
+                record.upstream_cpu_s = cpu_delta(up_before, tree_cpu_seconds(upstream_pid))
+            if spy is not None:
+                record.note = finish_py_spy(*spy)
+                self.notes.append(record.note)
+        except (WrkError, ProfilerUnavailable) as exc:
+            record.note = str(exc)
+        self._print(record)
+
+    def _maybe_profile(self, endpoint: Endpoint) -> None:
+        """One extra run under py-spy when ``--profile`` names this system (×1 only)."""
+        if self.settings.profile != endpoint.system or endpoint.workers != 1:
+            return
+        record = RunRecord(
+            endpoint.system,
+            endpoint.workers,
+            "chat",
+            min(self.settings.concurrency),
+            profiled=True,
+        )
+        self.records.append(record)
+        self._wrk_run(endpoint, record, profile=True)
+
+    @staticmethod
+    def _print(record: RunRecord) -> None:
+        res = record.result
+        if res is None:
+            print(f"  {record.label} {record.scenario} c{record.concurrency}: {record.note}")
+            return
+        cpu = record.cpu_s_per_req
+        flag = "" if record.ok else f"  ERRORS {res.errors}"
+        background = record.background_cores
+        if background is not None and background > BUSY_MACHINE_CORES:
+            flag += f"  (other programs used {background:.2f} cores: noisy)"
+        print(
+            f"  {record.label:<18} {record.scenario:<6} c{record.concurrency:<3} "
+            f"{res.rps:>9,.0f} rps  p50 {res.p50_ms:7.2f} ms  p99 {res.p99_ms:7.2f} ms  "
+            f"cpu {'–' if cpu is None else f'{cpu * 1000:.3f}'} ms/req{flag}",
+            flush=True,
+        )
+
+    # -- streaming ----------------------------------------------------------------------------
+
+    def _streaming_phase(self, socle_problem: str | None) -> None:
+        s = self.settings
+        assert self.paced is not None
+        plain = {"Content-Type": "application/json"}
+        service, origin = start_passthrough(self.group, "passthrough-paced", self.paced.origin)
+        targets = [
+            StreamTarget("upstream", f"{self.paced.chat_base}/chat/completions", plain),
+            StreamTarget("passthrough", f"{origin}/v1/chat/completions", plain),
+        ]
+        socle_service = None
+        if socle_problem is None:
+            endpoint = self._start_socle("socle-sqlite", 1)
+            socle_service = endpoint.service
+            targets.append(
+                StreamTarget(
+                    "socle-sqlite", f"{endpoint.origin}/v1/chat/completions", endpoint.headers()
+                )
+            )
+        else:
+            self.skip("streaming (socle)", socle_problem)
+        self.streams = run_measure(
+            targets,
+            f"{self.paced.origin}/timings",
+            chunks=s.stream_chunks,
+            rounds=s.stream_rounds,
+            concurrency=s.stream_concurrency,
+        )
+        for summary in self.streams:
+            print(
+                f"  {summary.target:<14} TTFT p50 {summary.ttft_p50_ms or 0:6.2f} ms  "
+                f"chunk transit p50 {summary.transit_p50_ms or 0:6.3f} ms  "
+                f"p99 {summary.transit_p99_ms or 0:6.3f} ms  errors {summary.errors}",
+                flush=True,
+            )
+        if socle_service is not None:
+            self.group.stop(socle_service)
+        self.group.stop(service)
+
+    # -- results ------------------------------------------------------------------------------
+
+    def _document(self, started_at: dt.datetime, elapsed: float) -> dict[str, Any]:
+        s = self.settings
+        analysis = self.analysis = analyse(self.records, s.concurrency)
+        return {
+            "schema": 1,
+            "date": started_at.date().isoformat(),
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "elapsed_s": round(elapsed, 1),
+            "interrupted": self.interrupted,
+            "command": s.command,
+            "host": hostinfo.host_info(self.work),
+            "upstream": self.upstream.kind if self.upstream else None,
+            "settings": s.as_dict(),
+            "runs": [r.as_dict() for r in self.records],
+            "ratios": analysis.ratios,
+            "targets": [t.as_dict() for t in analysis.targets],
+            "streaming": {
+                "chunks": s.stream_chunks,
+                "interval_ms": s.stream_interval_ms,
+                "first_ms": s.stream_first_ms,
+                "summaries": [x.as_dict() for x in self.streams],
+                "added_vs_passthrough": report.stream_added(self.streams),
+            },
+            "skipped": self.skipped,
+            "notes": self.notes,
+        }
