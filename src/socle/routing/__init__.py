@@ -16,6 +16,7 @@ from socle.routing.plan import RoutePlan
 from socle.routing.policy import PolicyError, ProjectPolicy
 from socle.routing.rollout import Rollout, RolloutVersion, WaveMembers
 from socle.routing.router import Router
+from socle.routing.service import RoutingService, build_routing
 from socle.routing.stage import ClassifyStage, RouteStage
 
 __all__ = [
@@ -35,7 +36,9 @@ __all__ = [
     "Router",
     "RoutingCollector",
     "RoutingConfig",
+    "RoutingService",
     "WaveMembers",
+    "build_routing",
     "default_models",
     "register_routing_metrics",
 ]

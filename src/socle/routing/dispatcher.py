@@ -50,6 +50,7 @@ LOCATION_HEADER = "X-Socle-Location"
 # request would fail elsewhere too, so the client gets a 400 and nothing else is tried.
 _CLIENT_ERRORS = frozenset({400, 413, 422})
 _DETAIL_MAX = 200
+_SKIPPED = frozenset({"breaker_open", "refused"})
 
 
 @dataclass(slots=True)
@@ -240,7 +241,7 @@ class Dispatcher:
             # The plan never holds such a deployment; this guards against a stale plan.
             return "refused", f"offline mode: location {deployment.location}"
         if deployment.endpoint.provider not in self.providers:
-            return "error", f"no provider for {deployment.endpoint.provider}"
+            return "refused", f"no provider configured for {deployment.endpoint.provider}"
         if not health.breaker.acquire():
             return "breaker_open", "circuit breaker open"
         return None
@@ -257,10 +258,7 @@ class Dispatcher:
         failures: list[_Outcome],
         last_error: tuple[Deployment, ProviderError] | None,
     ) -> GatewayError:
-        tried = "; ".join(
-            f"{a.deployment}: {a.outcome}" + (f" {a.status}" if a.status else "")
-            for a in plan.attempts
-        )
+        tried = "; ".join(f"{a.deployment}: {_summary(a)}" for a in plan.attempts)
         if not failures or last_error is None:
             return NoRouteAvailable(
                 f"no {plan.where()} deployment healthy for classification="
@@ -303,6 +301,12 @@ def _judge(exc: ProviderError, count_rate_limited: bool) -> _Outcome:
     # 5xx, connection errors and the provider's own retryable verdicts are tried again; other
     # statuses (401, 403, 404: a misconfigured deployment) fall back without a retry.
     return _Outcome("error", exc.retryable, breaker_failure=True, retry_after=exc.retry_after)
+
+
+def _summary(attempt: Attempt) -> str:
+    if attempt.outcome in _SKIPPED:
+        return attempt.detail
+    return f"{attempt.outcome} {attempt.status}" if attempt.status else attempt.outcome
 
 
 def _describe(error: ProviderError) -> str:

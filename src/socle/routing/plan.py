@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socle.pipeline.context import Attempt, Classification
-from socle.routing.catalog import Deployment, Strategy
+from socle.routing.catalog import LOCATIONS, Deployment, Strategy
 
 
 @dataclass(slots=True)
@@ -53,4 +53,4 @@ class RoutePlan:
 
     def where(self) -> str:
         """The allowed locations as they appear in error messages, e.g. ``on_prem``."""
-        return "/".join(sorted(self.locations)) or "no"
+        return "/".join(loc for loc in LOCATIONS if loc in self.locations) or "no"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socle.pipeline.context import RequestContext
 from socle.pipeline.errors import InvalidRequest, ModelNotFound, NoRouteAvailable
@@ -22,6 +22,10 @@ from socle.routing.plan import RoutePlan
 from socle.routing.policy import PolicyCache
 from socle.routing.rollout import CompiledRollout, Rollout
 from socle.routing.table import RoutingTable
+
+if TYPE_CHECKING:
+    from socle.providers.base import Provider
+    from socle.routing.service import RoutingService
 
 
 class Router:
@@ -158,8 +162,16 @@ class Router:
         )
         if not candidates:
             raise NoRouteAvailable(no_route_message(plan, "allowed", model))
-        if not any(self.health.get(d.id).breaker.available() for d in candidates):
+        board = self.health
+        closed: list[Deployment] = []
+        opened: list[Deployment] = []
+        for deployment in candidates:
+            (closed if board.get(deployment.id).breaker.available() else opened).append(deployment)
+        if not closed:
             raise NoRouteAvailable(no_route_message(plan, "healthy", model, breakers=True))
+        if opened:
+            # Deployments behind an open breaker go last: tried only if it half-opens meanwhile.
+            plan.candidates = closed + opened
         return plan
 
     def _version(self, rollout: CompiledRollout, ctx: RequestContext) -> str:
@@ -221,3 +233,10 @@ def no_route_message(
         f"no {plan.where()} deployment {adjective} for classification="
         f"{plan.classification.label} (model `{model.name}`: {detail})"
     )
+
+
+def build_routing(config: RoutingConfig, providers: Mapping[str, Provider]) -> RoutingService:
+    """Build the routing capability (router, stages, dispatcher); see :mod:`.service`."""
+    from socle.routing.service import build_routing as build
+
+    return build(config, providers)
