@@ -252,7 +252,9 @@ _HIDDEN_WORDS = keys(*(codecs.encode(w, "rot13") for w in _CORE), *(w[::-1] for 
 _LEET_BYTES = bytes.maketrans(b"013457@$!|", b"oieastasil")
 # Single letters common in prose (French elisions l' d' j', English "a", "I") do not suggest
 # spaced-out words; others do.
-_COMMON_SINGLES = keys("a", "à", "y", "i", "l", "d", "j", "n", "s", "c", "m", "t", "x", "e", "o", "u")
+_COMMON_SINGLES = keys(
+    "a", "à", "y", "i", "l", "d", "j", "n", "s", "c", "m", "t", "x", "e", "o", "u"
+)
 
 # Words of a text that discusses attacks rather than performs one. None of them is needed to
 # write an attack, so an attacker gains nothing by leaving them out; adding them only damps

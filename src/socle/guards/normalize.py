@@ -40,7 +40,18 @@ _CONFUSABLES = str.maketrans(
 )  # fmt: skip
 _NON_LATIN_LETTER = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 _LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+    }
 )
 _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$!|])[a-z0-9@$!|]{3,}\b")
 # Single characters separated by one separator: "i g n o r e", "i.g.n.o.r.e", "i-g-n-o-r-e".
@@ -68,7 +79,12 @@ def fold(text: str) -> str:
 
 
 def readings(
-    text: str, *, decode: bool = False, unscramble: bool = False, leet: bool = False, spaced: bool = False
+    text: str,
+    *,
+    decode: bool = False,
+    unscramble: bool = False,
+    leet: bool = False,
+    spaced: bool = False,
 ) -> Readings:
     """The readings of ``text`` to match: the normalised text, then decoded or re-spelt variants
     when asked for (the caller decides from cheap triggers): ``decode`` looks for base64 and hex

@@ -1,0 +1,199 @@
+"""Checks on the model's answer: entities that were not in the input, secrets, and echoes of
+the system prompt — on a whole answer, or on a stream through a bounded hold-back window.
+
+Streaming: each choice's text is held back by ``holdback`` characters before it is released, so
+that an entity split across chunks is complete when it is checked. An entity that straddles the
+release point is held whole (up to four windows, after which it is released masked). The added
+latency is bounded by the time the model takes to write ``holdback`` characters (plus one
+quarter window, the scan step); the end of the choice releases everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from socle.guards.config import Action
+from socle.guards.findings import PII_TYPES, SECRET, SYSTEM_PROMPT_LEAK, Finding
+from socle.guards.normalize import fold
+from socle.guards.policy import ResolvedPolicy
+from socle.guards.pseudonym import canonical, mask
+from socle.guards.scanner import EntityScanner
+from socle.pipeline.context import Classification
+
+_OUTPUT_TYPES = frozenset((*PII_TYPES, SECRET))
+
+
+class EchoDetector:
+    """Finds verbatim runs of the system prompt in an answer, by shared word n-grams."""
+
+    __slots__ = ("_n", "_shingles")
+
+    def __init__(self, system_texts: list[str], n: int) -> None:
+        self._n = n
+        shingles: set[str] = set()
+        for text in system_texts:
+            words = fold(text).split()
+            shingles.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        self._shingles = frozenset(shingles)
+
+    def __bool__(self) -> bool:
+        return bool(self._shingles)
+
+    def matches(self, text: str) -> set[str]:
+        """The system-prompt shingles that occur in ``text``."""
+        words = fold(text).split()
+        n = self._n
+        found = {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+        return found & self._shingles
+
+
+@dataclass(slots=True)
+class Decision:
+    """An output finding and what was done with it (offsets are in the whole answer)."""
+
+    finding: Finding
+    action: Action
+
+
+@dataclass(slots=True)
+class OutputCheck:
+    """The output checks of one request, under its policy and final classification."""
+
+    scanner: EntityScanner
+    policy: ResolvedPolicy
+    classification: Classification
+    input_keys: frozenset[tuple[str, str]]
+    echo: EchoDetector | None
+    refusal: str
+
+    def entities(self, text: str) -> list[tuple[Finding, Action]]:
+        """New entities and secrets in ``text`` with their output action (allow dropped)."""
+        table = self.policy.output_actions[self.classification]
+        decided: list[tuple[Finding, Action]] = []
+        for f in self.scanner.scan(text):
+            if f.type not in _OUTPUT_TYPES or f.confidence < self.policy.min_confidence:
+                continue
+            if (f.type, canonical(f.type, f.value)) in self.input_keys:
+                continue  # the user's own data coming back (e.g. a restored pseudonym)
+            action = table[f.type]
+            if action is not Action.ALLOW:
+                decided.append((f, action))
+        return decided
+
+    def leak_action(self) -> Action | None:
+        """The action for a system-prompt echo, or None when the policy allows it."""
+        mode = self.policy.system_prompt_leak
+        return None if mode == "allow" else Action(mode)
+
+    def check(self, text: str) -> tuple[str, list[Decision], bool]:
+        """Checked ``text`` (masked, or the refusal when blocked), decisions, and blocked."""
+        decided = self.entities(text)
+        decisions = [Decision(f, a) for f, a in decided]
+        if self.echo and len(self.echo.matches(text)) >= self.policy.echo_min_matches:
+            action = self.leak_action()
+            if action is not None:
+                leak = Finding(
+                    SYSTEM_PROMPT_LEAK, 0, len(text), "output.system_prompt_echo", 1.0, ""
+                )
+                decisions.append(Decision(leak, action))
+        if any(d.action is Action.BLOCK for d in decisions):
+            return self.refusal, decisions, True
+        return _apply_masks(text, decided, 0), decisions, False
+
+
+def _apply_masks(text: str, decided: list[tuple[Finding, Action]], offset: int) -> str:
+    """``text`` with masked findings (spans relative to ``offset``) replaced."""
+    masked = [(f, a) for f, a in decided if a is Action.MASK]
+    if not masked:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for f, _ in sorted(masked, key=lambda fa: fa[0].start):
+        parts.append(text[pos : f.start - offset])
+        parts.append(mask(f.type))
+        pos = f.end - offset
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+@dataclass(slots=True)
+class StreamGuard:
+    """Output checks over one choice's streamed text, with a hold-back window."""
+
+    check: OutputCheck
+    holdback: int
+    pending: str = ""
+    context: str = ""  # the last released characters: keywords for context-led recognizers
+    released: int = 0  # characters of the answer released so far
+    blocked: bool = False
+    echo_hits: set[str] = field(default_factory=set)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def feed(self, text: str) -> str:
+        """Text safe to release after ``text`` arrived ("" while it is held back)."""
+        if self.blocked:
+            return ""
+        self.pending += text
+        if len(self.pending) < self.holdback + self.holdback // 4:
+            return ""
+        return self._release(final=False)
+
+    def finish(self) -> str:
+        """Everything still held, checked (the end of the choice)."""
+        if self.blocked or not self.pending:
+            return ""
+        return self._release(final=True)
+
+    def _release(self, final: bool) -> str:
+        full = self.context + self.pending
+        off = len(self.context)
+        decided = [
+            (f, a) for f, a in self.check.entities(full) if f.end > off
+        ]  # findings wholly in the context were decided when released
+        cut = len(full) if final else len(full) - self.holdback
+        for f, _ in sorted(decided, key=lambda fa: fa[0].start):
+            if f.start < cut < f.end:
+                cut = max(f.start, off)
+        if cut <= off:
+            if len(self.pending) <= 4 * self.holdback:
+                return ""
+            cut = len(full) - self.holdback  # too long to hold: release it, masked as it stands
+        now = [(f, a) for f, a in decided if f.start < cut]
+        leak = self._echo(full)
+        base = self.released - off
+        for f, a in now:
+            shifted = Finding(f.type, f.start + base, f.end + base, f.rule, f.confidence, f.value)
+            self.decisions.append(Decision(shifted, a))
+        if leak is not None:
+            self.decisions.append(leak)
+        if any(a is Action.BLOCK for _, a in now) or (leak and leak.action is Action.BLOCK):
+            self.blocked = True
+            self.pending = ""
+            return self.check.refusal
+        clipped = [(_clip(f, off, cut), a) for f, a in now]
+        out = _apply_masks(full[off:cut], clipped, off)
+        self.released += cut - off
+        self.context = full[max(0, cut - self.holdback) : cut]
+        self.pending = full[cut:]
+        return out
+
+    def _echo(self, full: str) -> Decision | None:
+        echo = self.check.echo
+        if not echo or self.echo_hits is None:
+            return None
+        before = len(self.echo_hits)
+        self.echo_hits |= echo.matches(full)
+        need = self.check.policy.echo_min_matches
+        if before < need <= len(self.echo_hits):
+            action = self.check.leak_action()
+            if action is not None:
+                end = self.released + len(full)
+                leak = Finding(SYSTEM_PROMPT_LEAK, 0, end, "output.system_prompt_echo", 1.0, "")
+                return Decision(leak, action)
+        return None
+
+
+def _clip(f: Finding, lo: int, hi: int) -> Finding:
+    if lo <= f.start and f.end <= hi:
+        return f
+    return Finding(f.type, max(f.start, lo), min(f.end, hi), f.rule, f.confidence, f.value)
