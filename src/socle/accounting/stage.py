@@ -1,0 +1,363 @@
+"""The accounting stage: defaults and caps, rate limits and budget reservation before the call;
+usage, cost, carbon, settlement and the usage roll-up after it.
+
+Per request it does one backend round trip before the call and one after (none at all when no
+budget or rate limit applies), never a database query: roll-ups and spend go to the database in
+batches (:class:`~socle.accounting.runtime.AccountingRuntime`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from socle.accounting.alerts import AlertHub, StormDetector, budget_alerts
+from socle.accounting.backend import Admission
+from socle.accounting.carbon import CarbonModel, Footprint
+from socle.accounting.config import AccountingConfig
+from socle.accounting.journal import UsageBuffer, UsageTotals
+from socle.accounting.ledger import BudgetLedger, Reservation
+from socle.accounting.periods import PeriodClock
+from socle.accounting.policy import apply_policy, request_limit
+from socle.accounting.pricebook import PriceBook
+from socle.accounting.prices import FREE, from_nano
+from socle.accounting.ratelimits import rate_headers, retry_headers
+from socle.accounting.tokens import estimate_completion, estimate_prompt, estimate_text
+from socle.accounting.usage import read_usage
+from socle.pipeline.context import RequestContext, Usage
+from socle.pipeline.errors import BudgetExceeded, GatewayError, RateLimited
+from socle.pipeline.stage import Chunk, Stage
+from socle.routing.catalog import Deployment
+
+if TYPE_CHECKING:
+    from socle.accounting.runtime import AccountingRuntime
+    from socle.store.database import Database
+
+
+@dataclass(slots=True)
+class Ticket:
+    """The accounting state of one request, kept in ``ctx.reservation``."""
+
+    reservation: Reservation | None = None
+    candidates: tuple[Deployment, ...] = ()
+    prompt_estimate: int = 0
+    max_output: int = 0
+    temperature: float | None = None
+    refused: bool = False
+    finished: bool = False
+    stream_text: list[str] = field(default_factory=list)
+
+
+class AccountingStage(Stage):
+    """FinOps and GreenOps for every request (see docs/finops.md and docs/carbon.md)."""
+
+    name = "accounting"
+
+    def __init__(
+        self,
+        config: AccountingConfig,
+        ledger: BudgetLedger,
+        prices: PriceBook,
+        carbon: CarbonModel,
+        usage: UsageBuffer,
+        alerts: AlertHub,
+        clock: PeriodClock,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.prices = prices
+        self.carbon = carbon
+        self.usage = usage
+        self.alerts = alerts
+        self.clock = clock
+        self.storms = StormDetector(config.alerts.storm_threshold)
+        self.currency = config.currency
+
+    # -- before the call ---------------------------------------------------------------------
+
+    async def before_call(self, ctx: RequestContext) -> None:
+        principal = ctx.principal
+        if principal is None:
+            return
+        ticket = Ticket()
+        ctx.reservation = ticket
+        ctx.currency = self.currency
+        applied = apply_policy(ctx.body, ctx.project_settings, ctx.endpoint)
+        if applied:
+            ctx.applied_defaults.update(applied)
+        temperature = ctx.body.get("temperature")
+        if isinstance(temperature, int | float) and not isinstance(temperature, bool):
+            ticket.temperature = float(temperature)
+        ticket.prompt_estimate = estimate_prompt(ctx.endpoint, ctx.body)
+        if ctx.endpoint != "embeddings":
+            limit = request_limit(ctx.body)
+            ticket.max_output = (
+                limit if limit is not None else self.config.reservation.default_max_output_tokens
+            )
+        prompt = math.ceil(ticket.prompt_estimate * self.config.reservation.prompt_margin)
+        ticket.candidates = tuple(getattr(ctx.route, "candidates", None) or ())
+        amount = max(
+            (self.prices.rates(d).max_cost(prompt, ticket.max_output) for d in ticket.candidates),
+            default=0,
+        )
+        now = time.time()
+        reservation, admission = await self.ledger.reserve(
+            principal, amount, prompt + ticket.max_output, now
+        )
+        ticket.reservation = reservation
+        if admission is None:
+            return
+        if not admission.ok:
+            ticket.refused = True
+            raise self._refusal(admission, amount, now)
+        ctx.response_headers.update(rate_headers(admission.rates))
+
+    def _refusal(self, admission: Admission, amount: int, now: float) -> GatewayError:
+        headers = rate_headers(admission.rates)
+        ref = admission.denied_rate
+        if ref is not None:
+            storm = self.storms.record(ref.scope, ref.scope_id, now)
+            if storm is not None:
+                self.alerts.emit(storm)
+            if admission.retry_after is None:
+                return RateLimited(
+                    f"This request may use {ref.weight} {ref.kind}, more than the limit of "
+                    f"{ref.scope} {ref.scope_id} ({ref.burst} {ref.kind} per burst, "
+                    f"{ref.limit} per minute). Lower max_tokens or shorten the prompt.",
+                    headers=headers,
+                )
+            headers.update(retry_headers(admission.retry_after))
+            return RateLimited(
+                f"Rate limit reached for {ref.scope} {ref.scope_id}: {ref.limit} {ref.kind} per "
+                f"minute. Retry after {admission.retry_after:.1f}s.",
+                headers=headers,
+            )
+        counter = admission.denied_budget
+        assert counter is not None
+        for alert in budget_alerts(counter, admission.spent, self.currency, refused=True):
+            self.alerts.emit(alert)
+        limit = from_nano(counter.hard_limit or 0)
+        spent = from_nano(admission.spent)
+        if counter.period_end is None:
+            reset = "this budget has no period and never resets"
+        else:
+            stamp = datetime.fromtimestamp(counter.period_end, UTC).isoformat()
+            reset = f"it resets at {stamp.replace('+00:00', 'Z')}"
+            headers.update(retry_headers(counter.period_end - now))
+        cur = self.currency
+        in_flight = from_nano(admission.reserved)
+        return BudgetExceeded(
+            f"Budget exceeded for {counter.scope} {counter.scope_id} "
+            f"({counter.period} {counter.period_key}): limit {limit:.2f} {cur}, spent "
+            f"{spent:.4f} {cur} ({in_flight:.4f} {cur} reserved by requests in flight); this "
+            f"request may cost up to {from_nano(amount):.4f} {cur}; {reset}.",
+            headers=headers,
+        )
+
+    # -- after the call ----------------------------------------------------------------------
+
+    async def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
+        ticket = ctx.reservation
+        if isinstance(ticket, Ticket) and _is_empty(ctx.usage):
+            found = read_usage(response.get("usage"))
+            if found is not None:
+                ctx.usage = found
+            else:
+                ctx.usage = Usage(
+                    prompt_tokens=ticket.prompt_estimate,
+                    completion_tokens=estimate_completion(response),
+                    estimated=True,
+                )
+        return response
+
+    def wrap_stream(
+        self, ctx: RequestContext, chunks: AsyncIterator[Chunk]
+    ) -> AsyncIterator[Chunk]:
+        ticket = ctx.reservation
+        if not isinstance(ticket, Ticket):
+            return chunks
+        return self._watch(ctx, ticket, chunks)
+
+    async def _watch(
+        self, ctx: RequestContext, ticket: Ticket, chunks: AsyncIterator[Chunk]
+    ) -> AsyncIterator[Chunk]:
+        async for chunk in chunks:
+            usage = chunk.get("usage")
+            if usage:
+                if _is_empty(ctx.usage):
+                    found = read_usage(usage)
+                    if found is not None:
+                        ctx.usage = found
+                if self.config.stream_usage_extra and isinstance(usage, dict):
+                    self._annotate(ctx, usage)
+            choices = chunk.get("choices")
+            if choices:
+                _collect_text(choices, ticket.stream_text)
+            yield chunk
+
+    def _annotate(self, ctx: RequestContext, usage: dict[str, Any]) -> None:
+        deployment = _find(ctx.deployment, ctx.reservation.candidates)
+        if deployment is None:
+            return
+        cost = self.prices.rates(deployment).cost(ctx.usage)
+        usage["socle_cost"] = from_nano(cost)
+        usage["socle_currency"] = self.currency
+        footprint = self._footprint(ctx, deployment)
+        if footprint is not None:
+            usage["socle_co2e_g"] = round(footprint.co2e_g, 6)
+
+    async def finish(self, ctx: RequestContext, error: GatewayError | None) -> None:
+        ticket = ctx.reservation
+        if not isinstance(ticket, Ticket) or ticket.finished:
+            return
+        ticket.finished = True
+        if ticket.refused or ticket.reservation is None:
+            self._record(ctx, ticket, 0, None, error, refused=ticket.refused)
+            return
+        usage = self._final_usage(ctx, ticket, error)
+        deployment = _find(ctx.deployment, ticket.candidates)
+        rates = self.prices.rates(deployment) if deployment is not None else FREE
+        cost = rates.cost(usage) if usage.total_tokens else 0
+        settlement = await self.ledger.settle(ticket.reservation, cost, usage.total_tokens)
+        if settlement is not None and settlement.spent:
+            for counter in ticket.reservation.counters:
+                spent = settlement.spent.get(counter.counter)
+                if spent is not None and counter.rules:
+                    for alert in budget_alerts(counter, spent, self.currency, refused=False):
+                        self.alerts.emit(alert)
+        footprint = self._footprint(ctx, deployment) if usage.total_tokens else None
+        ctx.cost = from_nano(cost)
+        ctx.currency = self.currency
+        headers = ctx.response_headers
+        headers["X-Socle-Cost"] = _decimal(ctx.cost)
+        headers["X-Socle-Currency"] = self.currency
+        if footprint is not None:
+            ctx.energy_kwh = footprint.energy_kwh
+            ctx.co2e_g = footprint.co2e_g
+            headers["X-Socle-CO2e"] = f"{footprint.co2e_g:.6g}"
+            headers["X-Socle-Energy-kWh"] = f"{footprint.energy_kwh:.6g}"
+        elif usage.total_tokens == 0:
+            ctx.energy_kwh, ctx.co2e_g = 0.0, 0.0
+            headers["X-Socle-CO2e"] = "0"
+        else:
+            headers["X-Socle-CO2e"] = "unknown"
+        if usage.estimated:
+            headers["X-Socle-Usage-Estimated"] = "true"
+        self._record(ctx, ticket, cost, footprint, error, refused=False)
+
+    def _final_usage(
+        self, ctx: RequestContext, ticket: Ticket, error: GatewayError | None
+    ) -> Usage:
+        """The upstream's usage if it gave one, else an estimate of what it consumed."""
+        if not _is_empty(ctx.usage):
+            return ctx.usage
+        streamed = "".join(ticket.stream_text)
+        if error is not None and not streamed:
+            return ctx.usage  # nothing was generated: the reservation is released in full
+        if error is None and ctx.endpoint == "embeddings":
+            ctx.usage = Usage(prompt_tokens=ticket.prompt_estimate, estimated=True)
+        elif error is None or streamed:
+            ctx.usage = Usage(
+                prompt_tokens=ticket.prompt_estimate,
+                completion_tokens=estimate_text(streamed),
+                estimated=True,
+            )
+        return ctx.usage
+
+    def _footprint(self, ctx: RequestContext, deployment: Deployment | None) -> Footprint | None:
+        if deployment is None:
+            return None
+        usage = ctx.usage
+        return self.carbon.estimate(
+            deployment,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cached_tokens,
+            latency_s=ctx.elapsed_ms / 1000.0,
+        )
+
+    def _record(
+        self,
+        ctx: RequestContext,
+        ticket: Ticket,
+        cost: int,
+        footprint: Footprint | None,
+        error: GatewayError | None,
+        *,
+        refused: bool,
+    ) -> None:
+        principal = ctx.principal
+        assert principal is not None
+        day = date.fromisoformat(self.clock.window("day", ctx.started_at).key)
+        usage = ctx.usage
+        totals = UsageTotals(
+            requests=1,
+            errors=1 if error is not None else 0,
+            refused=1 if refused else 0,
+            estimated=1 if usage.estimated else 0,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
+            cost_nano=cost,
+            energy_kwh=footprint.energy_kwh if footprint else 0.0,
+            co2e_g=footprint.co2e_g if footprint else 0.0,
+            temperature_sum=ticket.temperature or 0.0,
+            temperature_count=0 if ticket.temperature is None else 1,
+            defaults_applied=1 if ctx.applied_defaults else 0,
+        )
+        key = (
+            day,
+            principal.org_id or "",
+            principal.team_id or "",
+            principal.project_id or "",
+            principal.key_id or "",
+            ctx.model or "",
+            ctx.deployment or "",
+        )
+        self.usage.add(key, totals)
+
+
+def _is_empty(usage: Usage) -> bool:
+    return usage.prompt_tokens == 0 and usage.completion_tokens == 0
+
+
+def _find(deployment_id: str | None, candidates: Sequence[Deployment]) -> Deployment | None:
+    if deployment_id is None:
+        return None
+    for deployment in candidates:
+        if deployment.id == deployment_id:
+            return deployment
+    return None
+
+
+def _collect_text(choices: Any, into: list[str]) -> None:
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict):
+            continue
+        content = delta.get("content")
+        if isinstance(content, str):
+            into.append(content)
+        for call in delta.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict):
+                into.append(str(function.get("name") or ""))
+                into.append(str(function.get("arguments") or ""))
+
+
+def _decimal(value: float) -> str:
+    text = f"{value:.9f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def build_accounting(
+    config: AccountingConfig, database: Database, redis_url: str | None = None
+) -> AccountingRuntime:
+    """Build the accounting runtime (stage, backend, flusher, alerts) from the configuration."""
+    from socle.accounting.runtime import AccountingRuntime
+
+    return AccountingRuntime.build(config, database, redis_url)
