@@ -97,7 +97,12 @@ EVENTS = st.lists(
     st.tuples(
         st.sampled_from(["", "message_start", "error"]),
         st.lists(
-            st.text(st.characters(blacklist_characters="\r\n"), max_size=20), min_size=1, max_size=3
+            st.text(
+                st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                max_size=20,
+            ),
+            min_size=1,
+            max_size=3,
         ),
     ),
     max_size=8,
