@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -11,17 +14,25 @@ from socle.store import migrate
 from socle.store.database import Database
 from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
 
+T = TypeVar("T")
+
+
+def _in_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on its own loop in a thread (callable from inside a running loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 
 @pytest.fixture(scope="session")
-async def pg_url() -> AsyncIterator[str]:
+def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (skipped when PostgreSQL is absent)."""
     if not postgres_available():
         pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
-    name, url = await create_pg_database()
+    name, url = _in_thread(create_pg_database())
     try:
         yield url
     finally:
-        await drop_pg_database(name)
+        _in_thread(drop_pg_database(name))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

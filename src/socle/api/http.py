@@ -51,35 +51,35 @@ def validate(adapter: TypeAdapter[Any], body: dict[str, Any]) -> None:
     try:
         adapter.validate_python(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = _location(first["loc"])
+        errors = exc.errors()
+        # A union (e.g. content: string or list of parts) reports one error per branch: name the
+        # deepest field, and every reason given for it.
+        location = max((field_path(e["loc"]) for e in errors), key=len)
+        reasons = list(dict.fromkeys(e["msg"] for e in errors if field_path(e["loc"]) == location))
         raise InvalidRequest(
-            f"Invalid value for '{location}': {first['msg']}.", param=location
+            f"Invalid value for '{location}': {' or '.join(reasons)}.", param=location
         ) from None
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "none", "dict", "list"})
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('messages', 0, 'content')`` → ``messages[0].content``, without pydantic's type tags."""
+    path = ""
+    skip_discriminator = False
     for item in loc:
         if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif item in ("str", "list[str]", "list[int]", "list[list[int]]", "function-after") or (
-            item.startswith(("list[", "dict[", "literal[", "constrained-"))
-            or (item
-            in (
-                "text",
-                "image_url",
-                "input_audio",
-                "file",
-                "refusal",
-            )
-            and parts
-            and parts[-1].endswith("]"))
-        ):
+            path += f"[{item}]"
             continue
-        else:
-            parts.append(("." if parts else "") + item)
-    return "".join(parts) or "body"
+        if skip_discriminator:
+            skip_discriminator = False
+            continue
+        if "[" in item or item in _TYPE_TAGS or item.startswith(("constrained-", "function-")):
+            skip_discriminator = "tagged-union" in item
+            continue
+        path += f".{item}" if path else item
+    return path or "body"
 
 
 def json_response(
