@@ -166,10 +166,11 @@ class _ChainCheck:
             # checkpoint just before the first remaining record as the anchor.
             anchor = by_seq.get(start - 1)
             if anchor is None:
-                span = "1" if start == 2 else f"1..{start - 1}"
+                low = max((cp.seq for cp in good if cp.seq < start), default=0) + 1
+                span = str(low) if low == start - 1 else f"{low}..{start - 1}"
                 self._fail(
                     Tamper.DELETED,
-                    1,
+                    low,
                     f"record {span} is missing and no valid checkpoint anchors seq {start}",
                 )
                 return self.result

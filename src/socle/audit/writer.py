@@ -45,6 +45,9 @@ checkpoint_log = logging.getLogger("socle.audit.checkpoint")
 _RETRIES = 5
 _COMMIT_TIMEOUT_S = 15.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
+# Owners of the chains this process writes now: a lease held under this pid by an owner that is
+# not here belongs to a previous life of the process (same pid after a container restart).
+_LIVE_OWNERS: set[str] = set()
 
 
 @dataclass(slots=True)
@@ -129,6 +132,7 @@ class ChainWriter:
     async def start(self) -> None:
         """Claim a chain (resuming its head from the database) and start the writer task."""
         await self._claim()
+        _LIVE_OWNERS.add(self.owner)
         self._task = asyncio.create_task(self._run(), name=f"audit-writer:{self.chain}")
 
     async def stop(self) -> None:
@@ -139,6 +143,7 @@ class ChainWriter:
         self._wakeup.set()
         await self._task
         self._task = None
+        _LIVE_OWNERS.discard(self.owner)
         if self.head_seq > self._cp_seq:
             await self._checkpoint_now()
         with contextlib.suppress(Exception):
@@ -183,7 +188,9 @@ class ChainWriter:
         pid = int(pid_text)
         # Same host: the holder is a previous life of this process (same pid, e.g. pid 1 in a
         # restarted container) or a process that no longer exists.
-        return pid == os.getpid() or not _pid_alive(pid)
+        if pid == os.getpid():
+            return owner not in _LIVE_OWNERS
+        return not _pid_alive(pid)
 
     async def _try_claim(self, name: str) -> bool:
         now = time.time()
