@@ -29,6 +29,7 @@ class CircuitBreaker:
     __slots__ = (
         "_clock",
         "_failures",
+        "_on_change",
         "_opened_at",
         "_probes",
         "_state",
@@ -36,9 +37,16 @@ class CircuitBreaker:
         "transitions",
     )
 
-    def __init__(self, policy: BreakerPolicy, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        policy: BreakerPolicy,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
+    ) -> None:
+        """``on_change`` is called with the new state on every transition."""
         self.policy = policy
         self._clock = clock
+        self._on_change = on_change
         self._state: BreakerState = "closed"
         self._failures: deque[float] = deque()
         self._opened_at = 0.0
@@ -125,3 +133,5 @@ class CircuitBreaker:
         if state != self._state:
             self._state = state
             self.transitions += 1
+            if self._on_change is not None:
+                self._on_change(state)

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from socle.routing.breaker import CircuitBreaker
+from socle.routing.breaker import BreakerState, CircuitBreaker
 from socle.routing.config import BreakerPolicy
 
 
@@ -19,8 +19,14 @@ class DeploymentHealth:
 
     __slots__ = ("alpha", "attempts", "breaker", "latency_ms", "ttft_ms")
 
-    def __init__(self, policy: BreakerPolicy, alpha: float, clock: Callable[[], float]) -> None:
-        self.breaker = CircuitBreaker(policy, clock)
+    def __init__(
+        self,
+        policy: BreakerPolicy,
+        alpha: float,
+        clock: Callable[[], float],
+        on_change: Callable[[BreakerState], None] | None = None,
+    ) -> None:
+        self.breaker = CircuitBreaker(policy, clock, on_change)
         self.alpha = alpha
         self.latency_ms: float | None = None  # EWMA of complete non-streaming calls
         self.ttft_ms: float | None = None  # EWMA of time to first chunk of streams
@@ -48,7 +54,11 @@ class DeploymentHealth:
 
 
 class HealthBoard:
-    """The health of every deployment, kept across catalog replacements by deployment id."""
+    """The health of every deployment, kept across catalog replacements by deployment id.
+
+    ``degraded`` holds the ids whose breaker is not closed, so that the router skips breaker
+    checks altogether while every breaker is closed (the usual case).
+    """
 
     def __init__(
         self,
@@ -60,21 +70,27 @@ class HealthBoard:
         self.alpha = alpha
         self.clock = clock
         self.by_id: dict[str, DeploymentHealth] = {}
+        self.degraded: set[str] = set()
 
-    def sync(self, deployment_ids: Iterable[str]) -> dict[str, DeploymentHealth]:
+    def sync(self, deployment_ids: Iterable[str]) -> None:
         """Keep the health of deployments still present, start fresh for new ones."""
         ids = list(deployment_ids)
-        fresh = {
-            i: self.by_id.get(i) or DeploymentHealth(self.policy, self.alpha, self.clock)
-            for i in ids
-        }
-        self.by_id = fresh
-        return fresh
+        self.by_id = {i: self.by_id.get(i) or self._new(i) for i in ids}
+        self.degraded &= set(ids)
 
     def get(self, deployment_id: str) -> DeploymentHealth:
         """The health of a deployment, created on first use."""
         health = self.by_id.get(deployment_id)
         if health is None:
-            health = DeploymentHealth(self.policy, self.alpha, self.clock)
+            health = self._new(deployment_id)
             self.by_id[deployment_id] = health
         return health
+
+    def _new(self, deployment_id: str) -> DeploymentHealth:
+        def on_change(state: BreakerState) -> None:
+            if state == "closed":
+                self.degraded.discard(deployment_id)
+            else:
+                self.degraded.add(deployment_id)
+
+        return DeploymentHealth(self.policy, self.alpha, self.clock, on_change)

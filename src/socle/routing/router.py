@@ -60,6 +60,20 @@ class Router:
         if the catalog breaks offline mode or a rollout."""
         self._table = self._build(catalog, self.rollouts())
 
+    def upsert_model(self, model: LogicalModel) -> None:
+        """Add a logical model or replace the one of the same name (validated like the rest)."""
+        models = [m for m in self._table.catalog.models.values() if m.name != model.name]
+        self.replace_catalog(Catalog([*models, model]))
+
+    def remove_model(self, name: str) -> bool:
+        """Remove a logical model; ``False`` if absent. Refused while a rollout uses it."""
+        models = list(self._table.catalog.models.values())
+        kept = [m for m in models if m.name != name]
+        if len(kept) == len(models):
+            return False
+        self.replace_catalog(Catalog(kept))
+        return True
+
     def replace_rollouts(self, rollouts: list[Rollout]) -> None:
         """Swap every rollout at once; raises ``ValueError`` and changes nothing when invalid."""
         self._table = self._build(self._table.catalog, rollouts)
@@ -150,29 +164,34 @@ class Router:
             candidates = kept
 
         plan = RoutePlan(
-            model=name,
-            version=version,
-            classification=classification,
-            strategy=strategy,
-            candidates=candidates,
-            dropped=dropped,
-            locations=entry.locations,
-            stream=ctx.stream,
-            attempts=ctx.attempts,
+            name,
+            version,
+            classification,
+            strategy,
+            candidates,
+            dropped,
+            entry.locations,
+            ctx.stream,
+            ctx.attempts,
         )
         if not candidates:
             raise NoRouteAvailable(no_route_message(plan, "allowed", model))
+        if self.health.degraded:
+            self._breakers_last(plan, model)
+        return plan
+
+    def _breakers_last(self, plan: RoutePlan, model: LogicalModel) -> None:
+        """Put deployments behind an open breaker last (tried only if one half-opens meanwhile);
+        refuse the request if no candidate is left."""
         board = self.health
         closed: list[Deployment] = []
         opened: list[Deployment] = []
-        for deployment in candidates:
+        for deployment in plan.candidates:
             (closed if board.get(deployment.id).breaker.available() else opened).append(deployment)
         if not closed:
             raise NoRouteAvailable(no_route_message(plan, "healthy", model, breakers=True))
         if opened:
-            # Deployments behind an open breaker go last: tried only if it half-opens meanwhile.
             plan.candidates = closed + opened
-        return plan
 
     def _version(self, rollout: CompiledRollout, ctx: RequestContext) -> str:
         principal = ctx.principal

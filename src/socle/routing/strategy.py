@@ -29,30 +29,39 @@ def blended_price(deployment: Deployment) -> float:
 
 
 def weighted_order(
-    deployments: tuple[Deployment, ...] | list[Deployment], rand: Callable[[], float]
+    deployments: tuple[Deployment, ...], weights: tuple[float, ...], rand: Callable[[], float]
 ) -> list[Deployment]:
     """A random order drawn without replacement with probabilities proportional to weight.
 
-    Efraimidis–Spirakis: sort by ``u ** (1 / w)`` descending, ``u`` uniform in (0, 1).
+    Efraimidis–Spirakis: sort by ``u ** (1 / w)`` descending, ``u`` uniform in [0, 1).
     """
-    keyed = [
-        ((rand() ** (1.0 / d.weight)) if d.weight > 0 else -1.0, i, d)
-        for i, d in enumerate(deployments)
-    ]
+    if len(deployments) == 2:
+        # The common pair of replicas, without building and sorting keys.
+        first, second = weights
+        if first + second <= 0:
+            return list(deployments)
+        if rand() * (first + second) < first:
+            return [deployments[0], deployments[1]]
+        return [deployments[1], deployments[0]]
+    keyed = [((rand() ** (1.0 / w)) if w > 0 else -1.0, i) for i, w in enumerate(weights)]
     keyed.sort(reverse=True)
-    return [d for _, _, d in keyed]
+    return [deployments[i] for _, i in keyed]
 
 
 class Ordering:
     """The orders of one set of deployments that do not depend on the request, precomputed."""
 
-    __slots__ = ("by_cost", "deployments", "priority_groups")
+    __slots__ = ("by_cost", "deployments", "priority_groups", "weights")
 
     def __init__(self, deployments: tuple[Deployment, ...]) -> None:
         self.deployments = deployments
+        self.weights = tuple(d.weight for d in deployments)
         by_priority = sorted(deployments, key=lambda d: d.priority)
-        self.priority_groups: tuple[tuple[Deployment, ...], ...] = tuple(
-            tuple(group) for _, group in groupby(by_priority, key=lambda d: d.priority)
+        self.priority_groups: tuple[tuple[tuple[Deployment, ...], tuple[float, ...]], ...] = tuple(
+            (group, tuple(d.weight for d in group))
+            for group in (
+                tuple(members) for _, members in groupby(by_priority, key=lambda d: d.priority)
+            )
         )
         self.by_cost: tuple[Deployment, ...] = tuple(
             sorted(deployments, key=lambda d: (blended_price(d), d.priority))
@@ -71,11 +80,11 @@ class Ordering:
             return list(deployments)
         if strategy == "priority":
             ordered: list[Deployment] = []
-            for group in self.priority_groups:
+            for group, weights in self.priority_groups:
                 if len(group) == 1:
                     ordered.append(group[0])
                 else:
-                    ordered.extend(weighted_order(group, rand))
+                    ordered += weighted_order(group, weights, rand)
             return ordered
         if strategy == "cost":
             return list(self.by_cost)
@@ -86,4 +95,4 @@ class Ordering:
                 return (known.expected_ms(stream) if known else 0.0, d.priority)
 
             return sorted(deployments, key=expected)
-        return weighted_order(deployments, rand)
+        return weighted_order(deployments, self.weights, rand)

@@ -13,6 +13,7 @@ from socle.pipeline.errors import InvalidRequest, ModelNotFound, NoRouteAvailabl
 from socle.routing.catalog import Catalog
 from socle.routing.config import BreakerPolicy, RoutingConfig
 from socle.routing.policy import PolicyError
+from socle.routing.rollout import Rollout
 from socle.routing.router import Router
 from socle.routing.stage import RouteStage
 
@@ -305,3 +306,36 @@ def test_export_and_load_round_trip() -> None:
     with pytest.raises(ValueError):
         other.load({"models": [{"name": "x"}]})
     assert other.export() == data
+
+
+def test_upsert_and_remove_model_are_validated() -> None:
+    router = make_router()
+    router.upsert_model(model("chat", deployment("only")))
+    assert ids(router) == ["only"]
+    router.upsert_model(model("new", deployment("n1")))
+    assert ids_for(router, "new") == ["n1"]
+    with pytest.raises(ValueError, match="'n1' is used twice"):
+        router.upsert_model(model("other", deployment("n1")))
+    assert router.remove_model("new")
+    assert not router.remove_model("new")
+    with pytest.raises(ModelNotFound):
+        router.plan(context("new"))
+
+
+def test_a_model_used_by_a_rollout_cannot_be_removed() -> None:
+    router = make_router()
+    router.upsert_model(model("chat-next", deployment("v2")))
+    router.set_rollout(
+        Rollout.model_validate(
+            {
+                "model": "chat",
+                "versions": [
+                    {"name": "a", "percent": 50, "deployments": ["onprem-a"]},
+                    {"name": "b", "percent": 50, "model": "chat-next"},
+                ],
+            }
+        )
+    )
+    with pytest.raises(ValueError, match="unknown model 'chat-next'"):
+        router.remove_model("chat-next")
+    assert ids_for(router, "chat-next") == ["v2"]
