@@ -260,12 +260,12 @@ _COMMON_SINGLES = keys(
 # write an attack, so an attacker gains nothing by leaving them out; adding them only damps
 # quoted or nearby matches, never the other families.
 _META = re.compile(
-    r"\b(?:prompt injections?|injections? (?:de prompt|d'instructions|indirecte?s?)|"
+    r"(?<![.@/])\b(?:prompt injections?|injections? (?:de prompt|d'instructions|indirecte?s?)|"
     r"jailbreak (?:attacks?|attempts?|prompts?|techniques?)|attacks?|attaques?|attaquants?|"
     r"attackers?|detect\w*|protect\w*|proteg\w*|defen[cs]e\w*|defend\w*|mitigat\w*|"
     r"prevent\w*|preven\w*|examples?|exemples?|explain\w*|expliqu\w*|research\w*|"
     r"classif\w*|owasp|red team\w*|test cases?|cas de test|regex\w*|payloads?|"
-    r"phrases? (?:like|comme|such as|typiques?)|sensibilis\w*|awareness|flagged|signale\w*|waf)\b"
+    r"phrases? (?:like|comme|such as|typiques?)|sensibilis\w*|awareness|flagged|signale\w*|waf)\b(?![.@/-]\w)"  # not inside a host name or e-mail
 )
 _META_WINDOW = 80
 # Characters that hide or disguise letters: invisible and bidi controls, Greek and Cyrillic,
