@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -48,6 +48,14 @@ def render(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str, title: 
         console.print(table)
     else:
         raise fail(f"unknown format {fmt!r} (expected table, json or csv)", EXIT_USAGE)
+
+
+def parse_expiry(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--expires {text!r} is not an ISO 8601 date or time", EXIT_USAGE) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _fields(row: Any, names: list[str]) -> dict[str, Any]:
@@ -169,7 +177,10 @@ def keys_create(
         list[str] | None, typer.Option("--model", "-m", help="Allowed model (repeatable).")
     ] = None,
     expires: Annotated[
-        datetime | None, typer.Option(help="Expiry, ISO 8601 (e.g. 2027-01-31T00:00:00+00:00).")
+        str | None,
+        typer.Option(
+            help="Expiry, ISO 8601 (e.g. 2027-01-31 or 2027-01-31T12:00:00+01:00; UTC if no zone)."
+        ),
     ] = None,
     ip: Annotated[
         list[str] | None, typer.Option("--ip", help="Allowed client network (repeatable).")
@@ -178,8 +189,7 @@ def keys_create(
 ) -> None:
     """Create an API key; the key is printed once and cannot be shown again."""
     settings = settings_or_exit(config)
-    if expires is not None and expires.tzinfo is None:
-        raise fail("--expires needs a time zone (e.g. +00:00)", EXIT_USAGE)
+    expires_at = parse_expiry(expires) if expires else None
 
     async def go() -> Any:
         async with identity_service(settings) as identity:
@@ -188,7 +198,7 @@ def keys_create(
                 name,
                 role=role,
                 allowed_models=model or None,
-                expires_at=expires,
+                expires_at=expires_at,
                 ip_allowlist=ip or None,
                 created_by="cli",
             )

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from socle import __version__
-from socle.cli import identity
+from socle.cli import audit, identity
 from socle.cli.common import (
     EXIT_USAGE,
     ConfigOption,
@@ -41,6 +41,7 @@ app.add_typer(identity.orgs, name="orgs")
 app.add_typer(identity.teams, name="teams")
 app.add_typer(identity.projects, name="projects")
 app.add_typer(identity.keys, name="keys")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:
