@@ -85,11 +85,15 @@ class CircuitBreaker:
             self._probes -= 1
 
     def record_success(self) -> None:
-        """A call succeeded: a half-open breaker closes, a closed one forgets old failures."""
+        """A call succeeded: a half-open breaker closes.
+
+        A closed breaker keeps counting the failures of its window: a deployment failing one call
+        in two must still open it, so successes in between do not reset the count.
+        """
         if self._state != "closed":
             self._set("closed")
             self._probes = 0
-        self._failures.clear()
+            self._failures.clear()
 
     def record_failure(self) -> None:
         """A call failed: a half-open breaker reopens; a closed one opens at N failures."""

@@ -40,14 +40,14 @@ def test_failures_outside_the_window_do_not_count() -> None:
     assert b.state == "open"
 
 
-def test_success_forgets_failures() -> None:
+def test_successes_in_between_do_not_reset_the_window() -> None:
     b, _ = breaker()
-    b.record_failure()
-    b.record_failure()
-    b.record_success()
-    b.record_failure()
-    b.record_failure()
+    for _ in range(2):
+        b.record_failure()
+        b.record_success()
     assert b.state == "closed"
+    b.record_failure()
+    assert b.state == "open"
 
 
 def test_half_open_allows_limited_probes_and_closes_on_success() -> None:

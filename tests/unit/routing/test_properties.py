@@ -85,7 +85,7 @@ def permitted(d: Deployment, level: Classification, policy: dict[str, Any]) -> b
 
 
 @settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
