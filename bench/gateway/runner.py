@@ -253,10 +253,11 @@ class Runner:
 
     # -- Socle --------------------------------------------------------------------------------
 
-    def _socle_config_path(self) -> Path:
+    def _socle_config_path(self, backend: SocleBackend) -> Path:
         assert self.upstream is not None and self.paced is not None
         return write_socle_config(
-            self.work / "socle.yaml",
+            self.work / f"socle-{backend.name}.yaml",
+            backend=backend.name,
             chat_base=self.upstream.chat_base,
             stream_base=self.upstream.stream_base,
             paced_base=self.paced.chat_base,
@@ -264,17 +265,18 @@ class Runner:
         )
 
     def _socle_config_problem(self) -> str | None:
-        """Why Socle refuses the generated configuration, None when it accepts it."""
+        """Why Socle refuses a generated configuration, None when it accepts them."""
         if self.socle is None:
             return "Socle was not selected"
         try:
-            check_config(
-                self.socle,
-                SocleBackend("sqlite"),
-                self.work / "socle-check",
-                self._socle_config_path(),
-                self.socle_key,
-            )
+            for backend in (SocleBackend("sqlite"), SocleBackend("pg")):
+                check_config(
+                    self.socle,
+                    backend,
+                    self.work / "socle-check",
+                    self._socle_config_path(backend),
+                    self.socle_key,
+                )
         except SocleUnavailable as exc:
             return str(exc)
         return None
@@ -289,7 +291,7 @@ class Runner:
             backend=backend,
             workers=workers,
             home=self.work / f"{system}-home",
-            config=self._socle_config_path(),
+            config=self._socle_config_path(backend),
             admin_key=self.socle_key,
         )
         return Endpoint(system, workers, service, origin, api_key=self.socle_key)

@@ -1,11 +1,9 @@
 """The socle.yaml the benchmark runs Socle with: every stage on, nothing ever refused.
 
-This is the one place to adjust when Socle's configuration changes. ``routing`` and ``audit``
-follow the merged config models (src/socle/routing/config.py, src/socle/audit/config.py);
-``guards`` and ``accounting`` are ASSUMED shapes written while those models were being written:
-``socle config check`` runs before each start and names any key they reject. A YAML file given
-with ``--socle-config-extra`` is deep-merged over the result (a ``null`` value deletes a key),
-to adjust without editing code.
+This is the one place to adjust when Socle's configuration changes (the sections follow
+src/socle/{routing,guards,accounting,audit}/config.py). ``socle config check`` runs on the file
+before any start and names a rejected key. A YAML file given with ``--socle-config-extra`` is
+deep-merged over the result (a ``null`` value deletes a key), to adjust without editing code.
 """
 
 from __future__ import annotations
@@ -44,8 +42,10 @@ def _model(name: str, deployment_id: str, base_url: str) -> dict[str, Any]:
     }
 
 
-def socle_config(*, chat_base: str, stream_base: str, paced_base: str | None) -> dict[str, Any]:
-    """The configuration mapping; base URLs end in ``/v1`` (OpenAI-compatible)."""
+def socle_config(
+    *, backend: str, chat_base: str, stream_base: str, paced_base: str | None
+) -> dict[str, Any]:
+    """The configuration mapping; ``backend`` is ``sqlite`` or ``pg``, base URLs end in /v1."""
     models = [
         _model(payloads.CHAT_MODEL, "nginx-chat", chat_base),
         _model(payloads.STREAM_MODEL, "nginx-stream", stream_base),
@@ -55,25 +55,28 @@ def socle_config(*, chat_base: str, stream_base: str, paced_base: str | None) ->
     return {
         "log_level": "warning",
         "routing": {"models": models},
-        # Durable audit: a request is acknowledged only once its record is committed.
-        "audit": {"mode": "sync"},
-        # ASSUMED: input scan on the fast path — PII pseudonymised, secrets and injection checked.
-        "guards": {
-            "pii": {"enabled": True, "action": "pseudonymize"},
-            "secrets": {"enabled": True, "action": "block"},
-            "injection": {"enabled": True, "action": "flag"},
-        },
-        # ASSUMED: one budget and one rate limit that every request reserves against and settles.
+        # The built-in "default" policy: PII pseudonymised, secrets masked, cards and prompt
+        # injections blocked, output checked; the scan runs on every request.
+        "guards": {"enabled": True},
         "accounting": {
-            "budgets": [{"scope": "org", "period": "month", "limit": _HUGE_BUDGET_EUR}],
-            "rate_limits": [
+            # With PostgreSQL the counters live in Redis, as replicas would share them.
+            "backend": "redis" if backend == "pg" else "memory",
+            "budgets": [
                 {
-                    "scope": "key",
-                    "requests_per_minute": _HUGE_RATE,
-                    "tokens_per_minute": _HUGE_RATE,
+                    "scope": "org",
+                    "id": "*",
+                    "period": "month",
+                    "limit": _HUGE_BUDGET_EUR,
+                    "mode": "hard",
                 }
             ],
+            "rate_limits": {
+                "key": {"rpm": _HUGE_RATE, "tpm": _HUGE_RATE * 1000},
+                "project": {"rpm": _HUGE_RATE, "tpm": _HUGE_RATE * 1000},
+            },
         },
+        # Durable audit: a request is acknowledged only once its record is committed.
+        "audit": {"mode": "sync"},
     }
 
 
@@ -93,13 +96,16 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def write_socle_config(
     path: Path,
     *,
+    backend: str,
     chat_base: str,
     stream_base: str,
     paced_base: str | None,
     extra_file: Path | None = None,
 ) -> Path:
     """Write the YAML file (with the optional overrides merged in) and return its path."""
-    config = socle_config(chat_base=chat_base, stream_base=stream_base, paced_base=paced_base)
+    config = socle_config(
+        backend=backend, chat_base=chat_base, stream_base=stream_base, paced_base=paced_base
+    )
     if extra_file is not None:
         extra = yaml.safe_load(extra_file.read_text(encoding="utf-8")) or {}
         if not isinstance(extra, dict):
