@@ -168,10 +168,10 @@ def main() -> int:
             print(f"  {target.name}: {target.value:.2f} (goal {target.goal}) {verdict}")
     failed = [r for r in runner.records if not r.ok]
     for record in failed:
-        print(
-            f"  FAILED {record.label} {record.scenario} c{record.concurrency}: "
-            f"{record.note or (record.result and record.result.errors)}"
-        )
+        detail = record.note or report.describe_errors(record)
+        if record.result is not None and record.result.first_error_body:
+            detail += f"; first error answer: {record.result.first_error_body[:200]}"
+        print(f"  FAILED {record.label} {record.scenario} c{record.concurrency}: {detail}")
     return 1 if failed or runner.interrupted else 0
 
 

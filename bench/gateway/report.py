@@ -20,6 +20,17 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def describe_errors(record: RunRecord) -> str:
+    """``non_2xx 35 (HTTP 503 ×35)``-style summary of a run's errors, empty when none."""
+    res = record.result
+    if res is None or not res.errors:
+        return ""
+    text = ", ".join(f"{k} {v}" for k, v in res.errors.items())
+    if res.statuses:
+        text += " (" + ", ".join(f"HTTP {c} ×{n}" for c, n in sorted(res.statuses.items())) + ")"
+    return text
+
+
 def _run_rows(records: list[RunRecord]) -> list[str]:
     rows = [
         "| System | Workers | Scenario | Conc. | RPS | p50 ms | p99 ms | CPU ms/req | "
@@ -28,7 +39,7 @@ def _run_rows(records: list[RunRecord]) -> list[str]:
     ]
     for r in records:
         res = r.result
-        errors = ", ".join(f"{k} {v}" for k, v in res.errors.items()) if res and res.errors else ""
+        errors = describe_errors(r)
         if not r.ok:
             errors = "**" + (errors or r.note or "not run") + "**"
         elif r.profiled:
@@ -129,6 +140,14 @@ def write_markdown(
             *_stream_rows(streams),
             "",
             *(f"- {k}: {v:+.3f}" for k, v in document["streaming"]["added_vs_passthrough"].items()),
+        ]
+    failed = [r for r in records if r.result is not None and r.result.first_error_body]
+    if failed:
+        lines += ["", "## First error answer of each failed run", ""]
+        lines += [
+            f"- {r.label} {r.scenario} c{r.concurrency}: `{r.result.first_error_body[:240]}`"
+            for r in failed
+            if r.result is not None
         ]
     if document["notes"]:
         lines += ["", "## Notes", ""]

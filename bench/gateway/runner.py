@@ -393,7 +393,7 @@ class Runner:
             print(f"  {record.label} {record.scenario} c{record.concurrency}: {record.note}")
             return
         cpu = record.cpu_s_per_req
-        flag = "" if record.ok else f"  ERRORS {res.errors}"
+        flag = "" if record.ok else f"  ERRORS {report.describe_errors(record)}"
         background = record.background_cores
         if background is not None and background > BUSY_MACHINE_CORES:
             flag += f"  (other programs used {background:.2f} cores: noisy)"
