@@ -165,6 +165,8 @@ class _ChainCheck:
             # The chain's beginning is gone: legitimate only after a purge, which keeps the
             # checkpoint just before the first remaining record as the anchor.
             anchor = by_seq.get(start - 1)
+            if anchor is None and any(cp.seq == start - 1 for cp in checkpoints):
+                return self.result  # the anchor exists but is unsound: that is the problem
             if anchor is None:
                 low = max((cp.seq for cp in good if cp.seq < start), default=0) + 1
                 span = str(low) if low == start - 1 else f"{low}..{start - 1}"
@@ -238,6 +240,17 @@ class _ChainCheck:
         """Walk the records in order; returns the last good sequence number and its hash."""
         expected = after + 1
         async for record in records:
+            if record.seq > expected:
+                # A later record came first: if the missing one follows, they were swapped.
+                following = await anext(records, None)
+                if following is not None and following.seq == expected:
+                    self._fail(
+                        Tamper.REORDERED,
+                        expected,
+                        f"record {record.seq} comes before record {expected}",
+                        record.request_id,
+                    )
+                    break
             problem = self._check_record(record, expected, prev)
             if problem is not None:
                 self._fail(*problem, request_id=record.request_id)

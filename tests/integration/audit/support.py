@@ -31,9 +31,7 @@ async def empty_audit_tables(db: Database) -> None:
 
 
 @asynccontextmanager
-async def running_audit(
-    db: Database, home: Path, **settings: Any
-) -> AsyncIterator[AuditLog]:
+async def running_audit(db: Database, home: Path, **settings: Any) -> AsyncIterator[AuditLog]:
     """A started audit log (own keys in ``home``), stopped on exit."""
     settings.setdefault("replica_name", "test")
     audit = build_audit(AuditConfig(**settings), db, home)
@@ -148,7 +146,5 @@ async def rewrite_chain(
 async def bodies_of(db: Database, chain: str) -> list[dict[str, Any]]:
     import orjson
 
-    found = await rows(
-        db, "SELECT body FROM audit_records WHERE chain = :c ORDER BY seq", c=chain
-    )
+    found = await rows(db, "SELECT body FROM audit_records WHERE chain = :c ORDER BY seq", c=chain)
     return [orjson.loads(r.body) for r in found]

@@ -7,12 +7,6 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from socle.audit.canonical import canonical, chain_hash
-from socle.audit.keys import Signer
-from socle.audit.log import AuditLog
-from socle.audit.verify import Tamper
-from socle.store.database import Database
 from tests.integration.audit.support import (
     bodies_of,
     execute,
@@ -21,6 +15,12 @@ from tests.integration.audit.support import (
     rows,
     running_audit,
 )
+
+from socle.audit.canonical import canonical, chain_hash
+from socle.audit.keys import Signer
+from socle.audit.log import AuditLog
+from socle.audit.verify import Tamper
+from socle.store.database import Database
 
 CHAIN = "tamper"
 
@@ -163,7 +163,9 @@ async def test_replaced_checkpoint(audit: AuditLog, db: Database) -> None:
 
 async def test_checkpoint_signature_swapped(audit: AuditLog, db: Database) -> None:
     (other,) = await rows(db, "SELECT signature FROM audit_checkpoints WHERE seq = 10")
-    await execute(db, "UPDATE audit_checkpoints SET signature = :s WHERE seq = 20", s=other.signature)
+    await execute(
+        db, "UPDATE audit_checkpoints SET signature = :s WHERE seq = 20", s=other.signature
+    )
     assert await first_problem(audit) == (Tamper.BAD_SIGNATURE, 20)
 
 
