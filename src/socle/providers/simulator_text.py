@@ -145,9 +145,11 @@ def opening_sentence(question: str, *, french: bool) -> str:
     """A first sentence that shows which message the answer is about."""
     if not question.strip():
         return "Bonjour." if french else "Hello."
+    quoted = excerpt(question)
+    end = "" if quoted.endswith((".", "?", "!", "…")) else "."
     if french:
-        return f"Vous avez demandé : « {excerpt(question)} »."
-    return f'You asked: "{excerpt(question)}".'
+        return f"Vous avez demandé : « {quoted} »{end}"
+    return f'You asked: "{quoted}"{end}'
 
 
 def tool_result_opening(tool_name: str, result: str, *, french: bool) -> str:
