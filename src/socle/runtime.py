@@ -6,6 +6,8 @@ configuration themselves.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 import secrets
@@ -24,9 +26,12 @@ from socle.pipeline.runner import Pipeline
 from socle.providers.base import Provider
 from socle.store import migrate
 from socle.store.database import Database
+from socle.store.documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
+ROUTING_DOCUMENT = "routing"
+DOCUMENT_POLL_SECONDS = 2.0
 _REQUEST_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
 
@@ -96,22 +101,66 @@ class Gateway:
             self.audit.stage,
         ]
         self.pipeline = Pipeline(stages, self.routing.dispatcher)
+        self.documents = DocumentStore(self.database)
+        self._routing_revision = 0
+        self._watcher: asyncio.Task[None] | None = None
         self._trusted = tuple(
             ipaddress.ip_network(n, strict=False) for n in settings.server.trusted_proxies
         )
 
     async def start(self) -> None:
         await self.keys.start()
+        await self.sync_routing()
         await self.accounting.start()
         await self.audit.start()
+        self._watcher = asyncio.create_task(self._watch_documents(), name="socle-documents")
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.audit.stop()
         await self.accounting.stop()
         await self.keys.stop()
         for provider in self.providers.values():
             await provider.close()
         await self.database.dispose()
+
+    # -- routing edits, shared by every replica through the database ------------------------
+
+    async def sync_routing(self) -> None:
+        """Apply the routing document saved by an admin edit, if it changed."""
+        revision = await self.documents.revision(ROUTING_DOCUMENT)
+        if revision == self._routing_revision:
+            return
+        stored = await self.documents.get(ROUTING_DOCUMENT)
+        if stored is None:
+            return
+        try:
+            self.routing.router.load(stored[1])
+        except ValueError:
+            log.error(
+                "the saved routing document (revision %s) is invalid; kept the current one",
+                stored[0],
+                exc_info=True,
+            )
+        self._routing_revision = stored[0]
+
+    async def publish_routing(self, who: Principal, action: str) -> dict[str, Any]:
+        """Save the router's current catalog and rollouts for restarts and other replicas."""
+        data = self.routing.router.export()
+        self._routing_revision = await self.documents.put(ROUTING_DOCUMENT, data, who.key_id)
+        await self.record_admin(who, action, ROUTING_DOCUMENT, {"revision": self._routing_revision})
+        return data
+
+    async def _watch_documents(self) -> None:
+        while True:
+            await asyncio.sleep(DOCUMENT_POLL_SECONDS)
+            try:
+                await self.sync_routing()
+            except Exception:
+                log.warning("routing document poll failed", exc_info=True)
 
     # -- used by the API layer -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Bad and hostile input: each gets the right status and an OpenAI-shaped error, and changes nothing."""
+"""Bad and hostile input: each gets the right status and an OpenAI error, and changes nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import openai
 import pytest
-
 from tests.support.openai_schema import validate
 from tests.support.server import SocleServer
 
@@ -42,7 +41,9 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 def test_missing_invalid_revoked_and_expired_keys(server: SocleServer) -> None:
     assert_error(post(server, None, CHAT), 401, "missing_api_key")
-    assert_error(post(server, "sk-socle-not-a-real-key-000000000000000", CHAT), 401, "invalid_api_key")
+    assert_error(
+        post(server, "sk-socle-not-a-real-key-000000000000000", CHAT), 401, "invalid_api_key"
+    )
 
     created = server.create_key()
     assert post(server, created["key"], CHAT).status_code == 200
@@ -86,8 +87,10 @@ def test_invalid_bodies_name_the_field(server: SocleServer, member_key: dict[str
         ({**CHAT, "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
         ({**CHAT, "stop": ["a", "b", "c", "d", "e"]}, "stop"),
         ({**CHAT, "max_tokens": -1}, "max_tokens"),
-        ({**CHAT, "tools": [{"type": "function", "function": {"name": "bad name!"}}]},
-         "tools[0].function.name"),
+        (
+            {**CHAT, "tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+            "tools[0].function.name",
+        ),
     ]
     for body, field in cases:
         error = assert_error(post(server, key, body), 400)
@@ -100,7 +103,14 @@ def test_malformed_json_invalid_utf8_and_non_objects(
 ) -> None:
     key = member_key["key"]
     headers = {"Content-Type": "application/json"}
-    for content in (b"{not json", b'{"model": "x",', b"", b"[1,2]", b'"text"', b'{"model":"\xff\xfe"}'):
+    for content in (
+        b"{not json",
+        b'{"model": "x",',
+        b"",
+        b"[1,2]",
+        b'"text"',
+        b'{"model":"\xff\xfe"}',
+    ):
         assert_error(post(server, key, content=content, headers=headers), 400)
     invalid = post(server, key, content=b'{"model":"\xc3\x28"}', headers=headers)
     assert "UTF-8" in assert_error(invalid, 400)["error"]["message"]
@@ -109,8 +119,14 @@ def test_malformed_json_invalid_utf8_and_non_objects(
 def test_huge_bodies_are_refused_before_reading(
     server: SocleServer, member_key: dict[str, Any]
 ) -> None:
-    huge = b'{"model":"chat-default","messages":[{"role":"user","content":"' + b"a" * (9 * 1024 * 1024) + b'"}]}'
-    response = post(server, member_key["key"], content=huge, headers={"Content-Type": "application/json"})
+    huge = (
+        b'{"model":"chat-default","messages":[{"role":"user","content":"'
+        + b"a" * (9 * 1024 * 1024)
+        + b'"}]}'
+    )
+    response = post(
+        server, member_key["key"], content=huge, headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 413, "payload_too_large")
 
     def chunks():  # no Content-Length: the limit applies while reading
@@ -119,7 +135,9 @@ def test_huge_bodies_are_refused_before_reading(
             yield b"a" * (1024 * 1024)
         yield b'"}]}'
 
-    streamed = post(server, member_key["key"], content=chunks(), headers={"Content-Type": "application/json"})
+    streamed = post(
+        server, member_key["key"], content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert_error(streamed, 413, "payload_too_large")
 
 

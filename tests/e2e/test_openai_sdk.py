@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import openai
 import pytest
-
 from tests.support.openai_schema import validate
 from tests.support.server import SocleServer
 
@@ -73,7 +72,9 @@ def test_streaming_with_usage(client: openai.OpenAI) -> None:
     assert chunks[-1].choices == []
 
 
-def test_streaming_raw_sse_matches_the_schema(server: SocleServer, member_key: dict[str, Any]) -> None:
+def test_streaming_raw_sse_matches_the_schema(
+    server: SocleServer, member_key: dict[str, Any]
+) -> None:
     with httpx.stream(
         "POST",
         f"{server.base_url}/v1/chat/completions",
@@ -195,9 +196,7 @@ def test_embeddings_float_base64_and_dimensions(
     assert decoded == pytest.approx(floats["data"][0]["embedding"], rel=1e-6)
 
 
-def test_models_lists_what_the_key_may_use(
-    server: SocleServer, client: openai.OpenAI
-) -> None:
+def test_models_lists_what_the_key_may_use(server: SocleServer, client: openai.OpenAI) -> None:
     every = {m.id for m in client.models.list()}
     assert {"chat-default", "text-embedding-sim"} <= every
     limited = server.create_key(allowed_models=["chat-default"])

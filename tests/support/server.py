@@ -63,7 +63,7 @@ class SocleServer:
             | self.extra_env
         )
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",

@@ -30,7 +30,9 @@ class Recorder(Stage):
         response.setdefault("seen", []).append(self.name)
         return response
 
-    def wrap_stream(self, ctx: RequestContext, chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    def wrap_stream(
+        self, ctx: RequestContext, chunks: AsyncIterator[Chunk]
+    ) -> AsyncIterator[Chunk]:
         async def wrapped() -> AsyncIterator[Chunk]:
             async for chunk in chunks:
                 chunk.setdefault("seen", []).append(self.name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socle.api.admin import identity
+from socle.api.admin import identity, routing
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
 router.include_router(identity.router)
+router.include_router(routing.router)

@@ -1,5 +1,5 @@
 """Imports every table module so that ``Base.metadata`` knows the whole schema."""
 
-from socle.store.models import accounting, audit, identity
+from socle.store.models import accounting, audit, documents, identity
 
-__all__ = ["accounting", "audit", "identity"]
+__all__ = ["accounting", "audit", "documents", "identity"]
