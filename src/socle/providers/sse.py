@@ -22,7 +22,7 @@ class SSEEvent(NamedTuple):
 
 
 class SSEError(ValueError):
-    """The byte stream cannot be an event stream (an unterminated line beyond the size limit)."""
+    """The byte stream cannot be an event stream (a line or an event beyond the size limit)."""
 
 
 class SSEDecoder:
@@ -33,11 +33,12 @@ class SSEDecoder:
     comment lines (``:``), ``event:`` fields, and ignores ``id:`` / ``retry:`` and unknown fields.
     """
 
-    __slots__ = ("_data", "_event", "_pending", "_skip_lf")
+    __slots__ = ("_data", "_event", "_pending", "_size", "_skip_lf")
 
     def __init__(self) -> None:
         self._pending = b""  # bytes after the last complete line
         self._data: list[bytes] = []  # data lines of the event being built
+        self._size = 0  # bytes in _data: an event that never ends must not exhaust memory
         self._event = ""
         self._skip_lf = False  # the previous chunk ended with CR: a leading LF belongs to it
 
@@ -87,6 +88,9 @@ class SSEDecoder:
             value = value[1:]
         if name == b"data":
             self._data.append(value)
+            self._size += len(value)
+            if self._size > _MAX_PENDING:
+                raise SSEError("event stream event exceeds 16 MiB")
         elif name == b"event":
             self._event = value.decode("utf-8", "replace")
 
@@ -94,5 +98,6 @@ class SSEDecoder:
         data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
         event = SSEEvent(self._event or "message", data)
         self._data = []
+        self._size = 0
         self._event = ""
         return event

@@ -93,6 +93,14 @@ def test_unterminated_huge_line_is_refused() -> None:
             decoder.feed(block)
 
 
+def test_endless_event_is_refused() -> None:
+    decoder = SSEDecoder()
+    line = b"data: " + b"x" * (1024 * 1024) + b"\n"
+    with pytest.raises(SSEError):
+        for _ in range(17):
+            decoder.feed(line)
+
+
 EVENTS = st.lists(
     st.tuples(
         st.sampled_from(["", "message_start", "error"]),
