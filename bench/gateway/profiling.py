@@ -6,7 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-FORMATS = {"flamegraph": "svg", "speedscope": "speedscope.json"}
+FORMATS = {"flamegraph": "svg", "speedscope": "speedscope.json", "raw": "collapsed.txt"}
+"""py-spy output formats and their file suffixes (raw: collapsed stacks, see profile_summary)."""
 
 
 class ProfilerUnavailable(RuntimeError):
