@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+
 from tests.support.openai_schema import validate
 from tests.support.server import SocleServer
 
