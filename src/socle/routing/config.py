@@ -37,7 +37,7 @@ class RetryPolicy(BaseModel):
         0.5, ge=0, le=1, description="Fraction of the backoff drawn at random (1 = full jitter)."
     )
     deadline_s: float = Field(
-        300.0, gt=0, description="Per request: all tries (streams: until the first chunk)."
+        600.0, gt=0, description="Per request: all tries (streams: until the first chunk)."
     )
 
 

@@ -19,8 +19,8 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from socle.pipeline.context import Attempt, RequestContext
 from socle.pipeline.errors import (
@@ -64,6 +64,26 @@ class _Outcome:
     rejected: bool = False  # the upstream refused the request itself (400, 413, 422)
 
 
+@dataclass(slots=True)
+class _Success(Generic[T]):
+    result: T
+    deployment: Deployment
+    health: DeploymentHealth
+    started: float
+
+
+@dataclass(slots=True)
+class _Run:
+    """The bookkeeping of one request's tries."""
+
+    plan: RoutePlan
+    deadline: float
+    failures: list[_Outcome] = field(default_factory=list)
+    tries: dict[str, int] = field(default_factory=dict)
+    last_error: tuple[Deployment, ProviderError] | None = None
+    retry_after: float = 0.0  # the longest Retry-After to honour before the next round
+
+
 class Dispatcher:
     """Calls providers along ``ctx.route``; one instance serves every request."""
 
@@ -82,17 +102,17 @@ class Dispatcher:
 
     async def chat(self, ctx: RequestContext) -> Json:
         """A non-streaming chat completion; the response's ``model`` is the logical name."""
-        response, _, health, started = await self._dispatch(ctx, _chat)
-        health.observe_latency((time.perf_counter() - started) * 1000.0)
-        response["model"] = _plan(ctx).model
-        return response
+        done = await self._dispatch(ctx, _chat)
+        done.health.observe_latency((time.perf_counter() - done.started) * 1000.0)
+        done.result["model"] = _plan(ctx).model
+        return done.result
 
     async def embeddings(self, ctx: RequestContext) -> Json:
         """Embeddings; the response's ``model`` is the logical name."""
-        response, _, health, started = await self._dispatch(ctx, _embeddings)
-        health.observe_latency((time.perf_counter() - started) * 1000.0)
-        response["model"] = _plan(ctx).model
-        return response
+        done = await self._dispatch(ctx, _embeddings)
+        done.health.observe_latency((time.perf_counter() - done.started) * 1000.0)
+        done.result["model"] = _plan(ctx).model
+        return done.result
 
     async def chat_stream(self, ctx: RequestContext) -> AsyncIterator[Json]:
         """A streaming chat completion; each chunk's ``model`` is the logical name.
@@ -100,10 +120,11 @@ class Dispatcher:
         Response headers (``X-Socle-Deployment``…) are set before the first chunk is yielded,
         so pull the first chunk before sending the HTTP headers.
         """
-        (chunks, first), deployment, health, started = await self._dispatch(ctx, _open_stream)
-        health.observe_ttft((time.perf_counter() - started) * 1000.0)
+        done = await self._dispatch(ctx, _open_stream)
+        health = done.health
+        health.observe_ttft((time.perf_counter() - done.started) * 1000.0)
+        chunks, first = done.result
         model = _plan(ctx).model
-        attempt = ctx.attempts[-1]
         try:
             first["model"] = model
             yield first
@@ -111,133 +132,135 @@ class Dispatcher:
                 if "model" in chunk:
                     chunk["model"] = model
                 yield chunk
-        except ProviderError as exc:
-            outcome = "timeout" if isinstance(exc, ProviderTimeout) else "error"
+        except Exception as exc:
+            error = exc if isinstance(exc, ProviderError) else ProviderError(type(exc).__name__)
+            outcome = "timeout" if isinstance(error, ProviderTimeout) else "error"
+            attempt = ctx.attempts[-1]
             attempt.outcome = outcome
-            attempt.status = exc.status
-            attempt.detail = f"after first chunk: {exc.message}"[:_DETAIL_MAX]
+            attempt.status = error.status
+            attempt.detail = f"after first chunk: {error.message}"[:_DETAIL_MAX]
             health.attempts[outcome] += 1
             health.breaker.record_failure()
             cls = UpstreamTimeout if outcome == "timeout" else UpstreamError
             raise cls(
-                f"Deployment `{deployment.id}` stopped the stream: {_describe(exc)}."
+                f"Deployment `{done.deployment.id}` stopped the stream: {_describe(error)}."
             ) from None
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 await aclose()
 
-    async def _dispatch(
-        self, ctx: RequestContext, invoke: Invoke[T]
-    ) -> tuple[T, Deployment, DeploymentHealth, float]:
-        """Try the plan's candidates until one answers; returns its result and bookkeeping."""
+    async def _dispatch(self, ctx: RequestContext, invoke: Invoke[T]) -> _Success[T]:
+        """Try the plan's candidates, in rounds, until one answers."""
         plan = _plan(ctx)
         retry = self.router.config.retry
-        offline = self.router.offline
-        board = self.router.health
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + retry.deadline_s
+        run = _Run(plan, loop.time() + retry.deadline_s)
         pending = list(plan.candidates)
-        tries: dict[str, int] = {}
-        attempts = ctx.attempts
-        failures: list[_Outcome] = []
-        last_error: tuple[Deployment, ProviderError] | None = None
         round_no = 0
-        retry_after = 0.0
-        deadline_hit = False
-        while pending and len(failures) < retry.max_attempts and not deadline_hit:
+        while pending and len(run.failures) < retry.max_attempts:
             if round_no:
-                delay = self._backoff(round_no, retry_after)
-                if loop.time() + delay >= deadline:
+                delay = self._backoff(round_no, run.retry_after)
+                if loop.time() + delay >= run.deadline:
                     break
                 await self._sleep(delay)
-            retry_after = 0.0
+                run.retry_after = 0.0
             again: list[Deployment] = []
             for deployment in pending:
-                remaining = deadline - loop.time()
-                if len(failures) >= retry.max_attempts or remaining <= 0:
-                    deadline_hit = remaining <= 0
+                if len(run.failures) >= retry.max_attempts or loop.time() >= run.deadline:
                     break
-                health = board.get(deployment.id)
-                skipped = self._skip_reason(deployment, offline, health)
-                if skipped is not None:
-                    attempts.append(Attempt(deployment.id, skipped[0], detail=skipped[1]))
-                    health.attempts[skipped[0]] += 1
-                    continue
-                provider = self.providers[deployment.endpoint.provider]
-                body = dict(ctx.body)
-                body["model"] = deployment.endpoint.upstream_model
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(remaining):
-                        result = await invoke(provider, deployment.endpoint, body)
-                except ProviderError as exc:
-                    verdict = _judge(exc, self.router.config.breaker.count_rate_limited)
-                    error = exc
-                except TimeoutError:
-                    # The per-request deadline (or a provider that let a raw timeout escape).
-                    deadline_hit = loop.time() >= deadline
-                    verdict = _Outcome("timeout", retry=True, breaker_failure=True)
-                    error = ProviderTimeout("request deadline" if deadline_hit else "timeout")
-                except asyncio.CancelledError:
-                    health.breaker.release()
-                    raise
-                except Exception as exc:
-                    log.exception("provider %s raised unexpectedly", deployment.endpoint.provider)
-                    verdict = _Outcome("error", retry=False, breaker_failure=True)
-                    error = ProviderError(type(exc).__name__)
-                else:
-                    latency = (time.perf_counter() - started) * 1000.0
-                    attempts.append(Attempt(deployment.id, "ok", latency_ms=latency))
-                    health.attempts["ok"] += 1
-                    health.breaker.record_success()
-                    _settle(ctx, deployment)
-                    return result, deployment, health, started
-                latency = (time.perf_counter() - started) * 1000.0
-                attempts.append(
-                    Attempt(
-                        deployment.id,
-                        verdict.outcome,
-                        status=error.status,
-                        latency_ms=latency,
-                        detail=error.message[:_DETAIL_MAX],
-                    )
-                )
-                health.attempts[verdict.outcome] += 1
-                if verdict.rejected:
-                    # The upstream is up and answered: this request is what it refused.
-                    health.breaker.record_success()
-                    raise InvalidRequest(
-                        f"Deployment `{deployment.id}` rejected the request: {_describe(error)}.",
-                        code="upstream_rejected",
-                    )
-                if verdict.breaker_failure:
-                    health.breaker.record_failure()
-                else:
-                    health.breaker.release()
-                failures.append(verdict)
-                last_error = (deployment, error)
-                tries[deployment.id] = tries.get(deployment.id, 0) + 1
-                # An upstream asking for a longer pause than we may wait is not retried.
-                patient = verdict.retry_after is None or verdict.retry_after <= retry.backoff_max_s
-                if (
-                    verdict.retry
-                    and patient
-                    and tries[deployment.id] < retry.max_tries_per_deployment
-                ):
+                verdict = await self._try(ctx, run, deployment, invoke)
+                if isinstance(verdict, _Success):
+                    return verdict
+                if verdict is not None and self._worth_retrying(run, deployment, verdict):
                     again.append(deployment)
-                    retry_after = max(retry_after, verdict.retry_after or 0.0)
-                if deadline_hit:
-                    break
             pending = again
             round_no += 1
-        raise self._final_error(plan, failures, last_error)
+        raise self._final_error(run)
+
+    async def _try(
+        self, ctx: RequestContext, run: _Run, deployment: Deployment, invoke: Invoke[T]
+    ) -> _Success[T] | _Outcome | None:
+        """One try of one deployment: its result, the verdict on its failure, or ``None`` when
+        the deployment could not be called at all."""
+        health = self.router.health.get(deployment.id)
+        skipped = self._skip_reason(deployment, health)
+        if skipped is not None:
+            ctx.attempts.append(Attempt(deployment.id, skipped[0], detail=skipped[1]))
+            health.attempts[skipped[0]] += 1
+            return None
+        provider = self.providers[deployment.endpoint.provider]
+        body = dict(ctx.body)
+        body["model"] = deployment.endpoint.upstream_model
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            if deployment.endpoint.timeouts.total < run.deadline - loop.time():
+                # The provider's own total timeout (Provider contract) ends this try before the
+                # deadline: no need for a timer of ours (asyncio.timeout costs ~6 µs).
+                result = await invoke(provider, deployment.endpoint, body)
+            else:
+                async with asyncio.timeout_at(run.deadline):
+                    result = await invoke(provider, deployment.endpoint, body)
+        except ProviderError as exc:
+            verdict = _judge(exc, self.router.config.breaker.count_rate_limited)
+            error = exc
+        except TimeoutError:
+            # The per-request deadline (or a provider that let a raw timeout escape).
+            late = loop.time() >= run.deadline
+            verdict = _Outcome("timeout", retry=not late, breaker_failure=True)
+            error = ProviderTimeout("request deadline" if late else "timeout")
+        except asyncio.CancelledError:
+            health.breaker.release()
+            raise
+        except Exception as exc:
+            log.exception("provider %s raised unexpectedly", deployment.endpoint.provider)
+            verdict = _Outcome("error", retry=False, breaker_failure=True)
+            error = ProviderError(type(exc).__name__)
+        else:
+            latency = (time.perf_counter() - started) * 1000.0
+            ctx.attempts.append(Attempt(deployment.id, "ok", latency_ms=latency))
+            health.attempts["ok"] += 1
+            health.breaker.record_success()
+            _settle(ctx, deployment)
+            return _Success(result, deployment, health, started)
+        latency = (time.perf_counter() - started) * 1000.0
+        detail = error.message[:_DETAIL_MAX]
+        ctx.attempts.append(Attempt(deployment.id, verdict.outcome, error.status, latency, detail))
+        health.attempts[verdict.outcome] += 1
+        if verdict.rejected:
+            # The upstream is up and answered: it is this request that it refused.
+            health.breaker.record_success()
+            raise InvalidRequest(
+                f"Deployment `{deployment.id}` rejected the request: {_describe(error)}.",
+                code="upstream_rejected",
+            )
+        if verdict.breaker_failure:
+            health.breaker.record_failure()
+        else:
+            health.breaker.release()
+        run.failures.append(verdict)
+        run.last_error = (deployment, error)
+        return verdict
+
+    def _worth_retrying(self, run: _Run, deployment: Deployment, verdict: _Outcome) -> bool:
+        """Whether to try this deployment again next round (and note its Retry-After)."""
+        retry = self.router.config.retry
+        tries = run.tries[deployment.id] = run.tries.get(deployment.id, 0) + 1
+        # An upstream asking for a longer pause than we may wait is not retried.
+        wait = verdict.retry_after or 0.0
+        if not verdict.retry or wait > retry.backoff_max_s:
+            return False
+        if tries >= retry.max_tries_per_deployment:
+            return False
+        run.retry_after = max(run.retry_after, wait)
+        return True
 
     def _skip_reason(
-        self, deployment: Deployment, offline: bool, health: DeploymentHealth
+        self, deployment: Deployment, health: DeploymentHealth
     ) -> tuple[str, str] | None:
         """Why this candidate is not called now (and the breaker slot is not taken), or None."""
-        if offline and not deployment.is_local:
+        if self.router.offline and not deployment.is_local:
             # The plan never holds such a deployment; this guards against a stale plan.
             return "refused", f"offline mode: location {deployment.location}"
         if deployment.endpoint.provider not in self.providers:
@@ -252,14 +275,10 @@ class Dispatcher:
         delay *= 1.0 - retry.jitter * self._rand()
         return max(delay, retry_after)
 
-    def _final_error(
-        self,
-        plan: RoutePlan,
-        failures: list[_Outcome],
-        last_error: tuple[Deployment, ProviderError] | None,
-    ) -> GatewayError:
+    def _final_error(self, run: _Run) -> GatewayError:
+        plan, failures = run.plan, run.failures
         tried = "; ".join(f"{a.deployment}: {_summary(a)}" for a in plan.attempts)
-        if not failures or last_error is None:
+        if run.last_error is None:
             return NoRouteAvailable(
                 f"no {plan.where()} deployment healthy for classification="
                 f"{plan.classification.label} (model `{plan.model}`: {tried})"
@@ -276,7 +295,7 @@ class Dispatcher:
                 code="upstream_rate_limited",
                 headers=headers,
             )
-        deployment, error = last_error
+        deployment, error = run.last_error
         return UpstreamError(
             f"Deployment `{deployment.id}` failed: {_describe(error)}"
             f" ({len(failures)} attempts: {tried})."

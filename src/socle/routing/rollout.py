@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BUCKETS = 10_000
+_BUCKET_CACHE = 65_536
 StickyBy = Literal["key", "user"]
 
 
@@ -91,7 +92,7 @@ def sticky_bucket(model: str, identity: str) -> int:
 class CompiledRollout:
     """A rollout ready for the hot path: cumulative bucket bounds and a wave lookup table."""
 
-    __slots__ = ("_bounds", "_names", "_project_wave", "_team_wave", "rollout")
+    __slots__ = ("_bounds", "_buckets", "_names", "_project_wave", "_team_wave", "rollout")
 
     def __init__(self, rollout: Rollout) -> None:
         self.rollout = rollout
@@ -107,6 +108,7 @@ class CompiledRollout:
         bounds[-1] = BUCKETS  # rounding must never leave a bucket without a version
         self._bounds = bounds
         self._names = names
+        self._buckets: dict[str, int] = {}  # identity → bucket: hashing costs more than a lookup
         self._team_wave: dict[str, int] = {}
         self._project_wave: dict[str, int] = {}
         # A member listed in several waves belongs to the earliest one.
@@ -136,5 +138,10 @@ class CompiledRollout:
             and 1 <= wave <= rollout.active_wave
         ):
             return rollout.wave_version
-        bucket = sticky_bucket(rollout.model, identity)
+        bucket = self._buckets.get(identity)
+        if bucket is None:
+            bucket = sticky_bucket(rollout.model, identity)
+            if len(self._buckets) >= _BUCKET_CACHE:
+                self._buckets.clear()
+            self._buckets[identity] = bucket
         return self._names[bisect_right(self._bounds, bucket)]

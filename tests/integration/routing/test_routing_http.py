@@ -46,6 +46,7 @@ def hosted(
     max_classification: str = "secret",
     priority: int = 0,
     read_timeout: float = 5.0,
+    total_timeout: float = 10.0,
 ) -> Deployment:
     return Deployment.model_validate(
         {
@@ -54,7 +55,7 @@ def hosted(
                 "provider": "openai_compat",
                 "upstream_model": f"{deployment_id}-upstream",
                 "base_url": upstream.base_url,
-                "timeouts": {"connect": 1.0, "read": read_timeout, "total": 10.0},
+                "timeouts": {"connect": 1.0, "read": read_timeout, "total": total_timeout},
             },
             "location": location,
             "max_classification": max_classification,
@@ -148,6 +149,27 @@ async def test_slow_upstream_times_out_and_falls_back(provider: OpenAICompatProv
             provider,
             hosted("slow", slow, priority=0, read_timeout=0.3),
             hosted("good", good, priority=1),
+        )
+        started = time.perf_counter()
+        ctx = await routed(router)
+        await dispatcher.chat(ctx)
+        elapsed = time.perf_counter() - started
+    assert ctx.deployment == "good"
+    assert ctx.attempts[0].outcome == "timeout"
+    assert elapsed < 2.0
+
+
+async def test_endpoint_total_timeout_bounds_a_try_well_inside_the_deadline(
+    provider: OpenAICompatProvider,
+) -> None:
+    # deadline 600 s, total 0.3 s: the try relies on the provider's own timeout.
+    retry = RetryPolicy(backoff_base_s=0.01, deadline_s=600)
+    async with MockUpstream("slow", delay=3) as slow, MockUpstream("ok") as good:
+        router, dispatcher = build(
+            provider,
+            hosted("slow", slow, priority=0, total_timeout=0.3),
+            hosted("good", good, priority=1),
+            retry=retry,
         )
         started = time.perf_counter()
         ctx = await routed(router)
