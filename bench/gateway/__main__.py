@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-minutes", type=float, default=10.0, help="time budget (10)")
     parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for other programs to leave the CPU idle before starting",
+    )
+    parser.add_argument(
         "--profile",
         nargs="?",
         const="socle-sqlite",
@@ -117,6 +124,7 @@ def _settings(args: argparse.Namespace, nginx: bool) -> BenchSettings:
             passthrough_workers=parse_ints(args.passthrough_workers),
             pii=not args.no_pii,
             max_minutes=args.max_minutes,
+            wait_quiet_s=args.wait_quiet,
             profile=args.profile,
             profile_format=args.profile_format,
             install=not args.no_install,

@@ -159,6 +159,12 @@ def analyse(records: list[RunRecord], concurrencies: Iterable[int]) -> Analysis:
                 f"{system}/passthrough cpu per req c{c}",
                 _div(one.cpu_s_per_req if one else None, floor.cpu_s_per_req if floor else None),
             )
+    low = min(levels)
+    pii = find(records, "socle-sqlite", 1, "pii", low)
+    put(
+        f"socle-sqlite pii/chat rps c{low}",
+        _div(_rps(pii), _rps(find(records, "socle-sqlite", 1, "chat", low))),
+    )
     for system in SOCLE_SYSTEMS:
         out.targets.extend(_targets(out.ratios, system, levels))
     return out

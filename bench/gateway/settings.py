@@ -48,6 +48,7 @@ class BenchSettings:
     passthrough_workers: tuple[int, ...] = (1, 2)
     pii: bool = True
     max_minutes: float = 10.0
+    wait_quiet_s: float = 0.0
     profile: str | None = None
     profile_format: str = "flamegraph"
     install: bool = True
