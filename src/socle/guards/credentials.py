@@ -92,7 +92,7 @@ _KEYWORDS = (
 # password=…, "api_key": "…", mot de passe : …, token is …; the value is group "v".
 _ASSIGNMENT = re.compile(
     rf"(?i:\b[\w.-]{{0,30}}(?:{_KEYWORDS})[\w.-]{{0,20}})[\"']?"
-    r"(?:\s*(?:=>|:=|[:=])\s*|\s+(?i:is|est|was|était|vaut)\s+(?:(?i:le|la|the)\s+)?)"
+    r"(?:\s*(?:=>|:=|[:=])\s*|\s+(?:[cC]['’])?(?i:is|est|was|était|vaut)\s+(?:(?i:le|la|the)\s+)?)"
     r"(?:(?i:bearer|basic)\s+)?"
     r"(?P<q>[\"'`]?)(?P<v>[^\s\"'`,;]{6,200})(?P=q)"
 )
@@ -129,6 +129,7 @@ _PLACEHOLDER = re.compile(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9+/_\-=.~]{20,}")
 _ENTROPY_MIN = 3.5
+_PATH_LIKE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[\w.-]*)*$")
 _ENTROPY_WINDOW = 40
 
 
@@ -204,6 +205,8 @@ def shannon_entropy(token: str) -> float:
 def _high_entropy(token: str) -> bool:
     if len(token) < 20 or token.isalpha() or token.isdigit():
         return False
+    if token.startswith("/") or "//" in token or _PATH_LIKE.match(token):
+        return False  # a URL or a path, not a token
     has_digit = any(c.isdigit() for c in token)
     has_alpha = any(c.isalpha() for c in token)
     return has_digit and has_alpha and shannon_entropy(token) >= _ENTROPY_MIN

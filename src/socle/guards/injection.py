@@ -7,7 +7,8 @@ weight. The score is the noisy-OR of the weights of the families that matched::
     score = 1 - Π (1 - w_i)
 
 so one strong signal (≈0.8) passes a 0.5 threshold alone and weak ones (authority claims,
-"from now on you are…") only together. Patterns run on normalised readings of the text
+"from now on you are…") only together. Families that are readings of one signal (a strict
+pattern and its paraphrase form) share a group, and only the strongest of a group counts. Patterns run on normalised readings of the text
 (:mod:`socle.guards.normalize`): NFKC, confusables, invisible and bidi characters removed, and —
 when a cheap trigger says so — decoded base64 / hex / rot13 / reversed payloads, leetspeak and
 spaced-out letters. A family found only in such a hidden reading weighs more (the hiding is
@@ -35,7 +36,7 @@ from socle.guards.textview import TextView, keys
 META_DAMPING = 0.45
 HIDDEN_BONUS = 0.15
 TRICK_WEIGHTS = {
-    "unicode_tags": 0.45,
+    "unicode_tags": 0.6,  # invisible copies of ASCII: no benign text hides sentences that way
     "zero_width": 0.15,
     "bidi_control": 0.15,
     "confusables": 0.2,
@@ -45,12 +46,14 @@ TRICK_WEIGHTS = {
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """One kind of injection signal: its rule id, weight, gate words and pattern."""
+    """One kind of injection signal: its rule id, weight, gate words and pattern. Families of
+    one ``group`` are readings of the same signal: only the strongest of them counts."""
 
     rule: str
     weight: float
     words: frozenset[bytes]
     pattern: re.Pattern[str]
+    group: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +83,9 @@ class Verdict:
 NO_INJECTION = Verdict(0.0, ())
 
 _OVERRIDE_VERBS_EN = (
-    r"ignore|disregard|forget|skip|bypass|override|overlook|abandon|discard|drop|set aside|"
-    r"do not follow|don't follow|dont follow|stop following|no longer follow|never mind"
+    r"ignore|ignores|ignoring|disregard|forget|skip|bypass|override|overlook|abandon|discard|drop|"
+    r"set aside|do not follow|don't follow|dont follow|stop following|no longer follow|never mind|"
+    r"stop obeying|no longer obey|disobey"
 )
 _OVERRIDE_VERBS_FR = (
     r"ignore[rsz]?|oublie[rsz]?|ne tiens? (?:plus |pas )?(?:pas )?compte|ne tenez (?:plus |pas )?compte|"
@@ -89,14 +93,19 @@ _OVERRIDE_VERBS_FR = (
     r"n'obei(?:s|ssez) plus|ne (?:suis|suivez|respecte[sz]?) plus|ne (?:suis|suivez|respecte[sz]?) pas"
 )
 _QUALIFIERS = (
-    r"previous|prior|above|earlier|preceding|initial|original|system|existing|given|current|"
-    r"safety|former|old|default|developer|hidden|precedentes?|anterieures?|ci-dessus|initiales?|"
-    r"d'origine|du systeme|systeme|actuelles?|de depart|cachees?|de securite"
+    r"previous|prior|above|earlier|preceding|initial|original|system|given|safety|developer|"
+    r"hidden|precedentes?|anterieures?|ci-dessus|initiales?|d'origine|du systeme|systeme|"
+    r"de depart|cachees?|de securite"
 )
 _NOUNS = (
-    r"instructions?|rules|directives?|guidelines|prompts?|constraints|commands?|orders|polic(?:y|ies)|"
+    r"instructions?|rules?|directives?|directions|guidelines|prompts?|constraints|commands?|orders|polic(?:y|ies)|"
     r"programming|restrictions|guardrails|context|messages?|consignes?|regles?|ordres|contraintes?|"
     r"programmation|parametres|garde-fous|limites|politiques?"
+)
+# Nouns of the paraphrase form: stricter ("ignore the typo in my previous message" is not one).
+_PARA_NOUNS = (
+    r"instructions?|rules?|directives?|directions|guidelines|constraints|restrictions|guardrails|"
+    r"polic(?:y|ies)|programming|consignes?|regles?|contraintes?|garde-fous|limites|politiques?"
 )
 _DETS = r"(?:(?:all|any|the|your|my|of|these|those|every|de|des|d'|toutes?|tous|les|tes|vos|ton|ta|la|le|l'|ces|mes)\s*)*"
 
@@ -113,7 +122,12 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?(?:all|any|your|every|toutes? (?:tes|vos|les)|tes|vos)\s+(?:\w+\s+)?(?:{_NOUNS})\b"
         rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?{_DETS}(?:{_NOUNS})\s+(?:{_QUALIFIERS})\b"
         r"|\b(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:above|before|you were told|you've been told|that came before|previously said)\b"
-        r"|\b(?:ignore|disregard)\s+(?:the\s+)?(?:above|previous|preceding)\b"
+        r"|\b(?:ignore|disregard)\s+(?:the\s+)?(?:above|preceding)\b"
+        r"|\b(?:ignore|disregard)\s+(?:the\s+|all\s+)?previous\b(?=\s*(?:[.,;:!]|and\b|$))"
+        r"|\b(?:ignore|disregard)\s+(?:the\s+)?user(?:'s)?(?:\s+(?:request|message|question|instructions))?\s+(?:and|,)"
+        r"|\bignore[rz]?\s+(?:la\s+demande|les\s+demandes|les\s+instructions)\s+de\s+l'utilisateur\b"
+        r"|\bne tiens? (?:plus|pas) compte de l'utilisateur\b"
+        rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+{_DETS}(?:{_NOUNS})\s+(?:qu'on t'a|que l'on t'a|qui t'ont ete|you were|you've been|you have been|your creators gave you)\b"
         r"|\b(?:ignore|oublie)z?\s+(?:tout\s+)?ce\s+qui\s+(?:precede|est au-dessus|a ete dit)\b"
         r"|\boublie[rz]?\s+tout\b(?!\s+(?:ce que je|ca|de))",
     ),
@@ -123,10 +137,13 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         ("dan", "anything", "developer", "anti", "gpt", "développeur", "developpeur", "jailbreak", "jailbroken",
          "jailbreaké", "unfiltered", "uncensored", "unrestricted", "amoral", "character",
          "personnage", "rôle", "role", "pretend", "evil", "opposite", "bound", "liée", "lié",
-         "limité", "soumis", "antigpt", "betterdan", "stan", "aim", "mode", "god"),
+         "limité", "soumis", "antigpt", "betterdan", "stan", "aim", "mode", "god", "censurée",
+         "censuree", "censuré", "censure", "filtre", "libérée", "libéré", "libere", "freed",
+         "unchained", "unleashed", "twin", "confidant", "rogue", "unethical", "ia", "fais",
+         "faites", "maintenant", "désormais"),
         r"\bdo anything now\b|\bdan mode\b|\byou are (?:now |going to be |going to act as )?dan\b|\bact as dan\b"
-        r"|\b(?:developer|developpeur|god|jailbreak|unrestricted|unfiltered|evil|chaos) mode\b(?! (?:of|in|for|de|du|dans) (?:excel|windows|android|chrome|vs|visual|ios|the (?:app|browser|phone)|mon|mes|ton|my))"
-        r"|\bmode (?:developpeur|dieu|sans (?:filtre|restriction|limite)s?|jailbreak)\b"
+        r"|\b(?:tu es|vous etes|tu deviens|vous devenez) (?:maintenant |desormais |a present )?dan\b"
+        r"|\b(?:god|jailbreak|unrestricted|unfiltered|evil|chaos) mode\b|\bmode (?:dieu|sans (?:filtre|restriction|limite)s?|jailbreak)\b"
         r"|\b(?:you are|you're|tu es|vous etes|you have been|tu as ete) (?:now |maintenant |desormais )?(?:jailbroken|jailbreake|libere|freed|unchained|unleashed)\b"
         r"|\b(?:an? |un |une )?(?:unfiltered|uncensored|unrestricted|amoral|unethical|rogue|evil) (?:ai|assistant|model|version|chatbot|llm|persona|twin|confidant)\b"
         r"|\b(?:ia|assistant|modele|version) (?:non censuree?|sans filtre|sans censure|sans limites?|sans restrictions?)\b"
@@ -147,6 +164,13 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         r"|\b(?:tu n'as|vous n'avez|you have|you've got) (?:plus |aucune? |no )(?:de |d')?(?:regles?|limites?|restrictions?|filtres?|rules|limits|restrictions|filters|guidelines)\b",
     ),
     (
+        # Common in benign text (Android, Chrome, Windows): weak alone, adds up with others.
+        "injection.developer_mode",
+        0.35,
+        ("developer", "développeur", "developpeur", "debug"),
+        r"\bdeveloper mode\b|\bmode developpeur\b|\bdebug mode (?:enabled|activated|on)\b",
+    ),
+    (
         "injection.system_prompt_exfiltration",
         0.8,
         ("reveal", "show", "print", "repeat", "display", "output", "tell", "leak", "give", "share",
@@ -155,13 +179,58 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
          "dis", "communique", "partage", "dévoile", "devoile", "traduis", "résume", "resume",
          "quel", "quelle", "quels", "quelles", "above", "verbatim"),
         r"\b(?:reveal|show|print|repeat|display|output|tell|leak|give|share|dump|write out|write down|recite|spell out|translate|summari[sz]e|paste|copy|list|return)(?: me| us)?(?: all| exactly| verbatim| word for word| back)?(?: of)? (?:your|the|my|its)? ?(?:full |entire |complete |exact |original |hidden |secret |confidential |initial |real )?(?:system prompt|system message|system instructions|initial prompt|original prompt|hidden prompt|pre-?prompt|meta-?prompt|hidden instructions|secret instructions|initial instructions|original instructions|developer (?:message|instructions|prompt)|instructions (?:above|you were given|you received|you have been given)|instructions verbatim|prompt verbatim|rules you were given)\b"
-        r"|\bwhat (?:is|are|was|were) (?:your|the) (?:exact |full |original |hidden |initial )?(?:system prompt|system instructions|initial instructions|hidden instructions|original instructions|instructions you were given)\b"
+        r"|\bwhat (?:instructions|rules|prompt|guidelines) (?:were|was|have) you (?:been )?(?:given|told|programmed)\b"
+        r"|\bwhat (?:is|are|was|were) your (?:exact |full |original |hidden |initial )?(?:system prompt|system instructions|initial instructions|hidden instructions|original instructions|instructions you were given)\b"
         r"|\brepeat (?:the |all )?(?:words|text|everything|lines?) (?:above|before|preceding)\b"
         r"|\b(?:everything|all the text|the text) (?:above|before) (?:this|my) (?:line|message|point)\b"
         r"|\bstarting (?:with|from) \"?you are (?:a|an|chatgpt|claude)\b"
         r"|\b(?:revele|montre|affiche|repete|donne|ecris|recopie|imprime|dis|communique|partage|devoile|traduis|resume|liste|renvoie)(?:-moi|-nous| moi| nous)?(?: mot pour mot| exactement| integralement| textuellement)? (?:ton|le|tes|les|votre|vos|ta|la)? ?(?:prompt (?:systeme|system|initial|cache|d'origine)|message systeme|instructions? (?:systeme|initiales?|cachees?|secretes?|d'origine|de depart|recues)|consignes? (?:systeme|initiales?|cachees?|secretes?|d'origine|recues)|system prompt)\b"
         r"|\bquel(?:le)?s? (?:est|sont|etaient|etait) (?:ton|tes|le|les|votre|vos) (?:prompt systeme|system prompt|instructions (?:initiales|systeme|cachees|d'origine)|consignes (?:initiales|systeme|cachees))"
         r"|\brepete (?:tout )?(?:ce qui precede|le texte ci-dessus|les mots ci-dessus)",
+    ),
+    (
+        # Paraphrased overrides: an override verb and an instruction noun a few words apart,
+        # with "your / all / previous…" in reach; or instructions declared void.
+        "injection.override_paraphrase",
+        0.7,
+        ("ignore", "ignorez", "disregard", "forget", "aside", "discard", "drop", "override",
+         "bypass", "scrap", "supersede", "oublie", "oubliez", "annule", "annulez", "abandonne",
+         "void", "cancelled", "canceled", "revoked", "obsolete", "null", "invalid", "annulées",
+         "ignores", "ignoring", "obeying", "obey", "disobey", "apply", "appliquent",
+         "annulees", "caduques", "révoquées", "revoquees", "nulles", "superseded"),
+        rf"\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR}|scrap|supersede|annule[rz]?|abandonne[rz]?)\b"
+        r"(?=(?:\W+\w+){0,10}?\W+(?:your|you|its|tu|tes|vos|votre|ton|toutes?|all|every|any|previous|prior|earlier|before|above|initial|original|openai|anthropic|mistral|precedent\w*|anterieur\w*|ci-dessus)\b)"
+        rf"(?:\W+\w+){{0,7}}?\W+(?:{_PARA_NOUNS})\b"
+        rf"|\b(?:your|tes|vos|toutes tes|all your)\W+(?:\w+\W+){{0,2}}?(?:{_PARA_NOUNS}|context|contexte)\W+(?:\w+\W+){{0,6}}?"
+        r"(?:(?:is|are|were|was|have been|sont|est|ont ete|a ete)\W+(?:now\W+|desormais\W+|maintenant\W+)?"
+        r"(?:void|cancel+ed|null|revoked|invalid|no longer valid|superseded|annulee?s?|caduques?|revoquee?s?|nulles?)"
+        r"|no longer apply|do not apply|don't apply|ne s'appliquent plus)\b"
+        rf"|\b(?:{_PARA_NOUNS}) precedentes? (?:sont|est) (?:annulee?s?|caduques?|revoquee?s?)\b",
+    ),
+    (
+        # Paraphrased prompt extraction: a disclosure verb, then (a few words on) the prompt.
+        "injection.exfiltration_paraphrase",
+        0.7,
+        ("print", "show", "tell", "give", "reveal", "leak", "output", "write", "display", "dump",
+         "share", "repeat", "recite", "donne", "affiche", "révèle", "revele", "montre", "écris",
+         "ecris", "répète", "repete", "dévoile", "devoile", "partage", "imprime", "copie", "copy",
+         "paste", "quote", "copier", "recopier", "recopie"),
+        r"\b(?:print|show|tell|give|reveal|leak|output|write|display|dump|share|repeat|recite|copy|paste|quote|donne|affiche|revele|montre|ecris|repete|devoile|partage|imprime|copie|copier|recopie|recopier)\b"
+        r"(?:\W+\w+){0,8}?\W+"
+        r"(?:(?:your|ton|ta|tes|vos|votre)\W+(?:\w+\W+){0,2}?(?:prompt|system message|developer message|pre-?prompt|configuration|instructions|consignes|directives|context window)"
+        r"|(?:initial|hidden|secret|confidential|original|exact|full|cachee?s?|secretes?|confidentielles?|initiales?)\W+(?:prompt|instructions|consignes|directives|rules|regles|guidelines)"
+        r"|(?:instructions|consignes|rules|regles|guidelines|directives) (?:you|que tu|qu'on t'a|que l'on t'a|qui t'ont) (?:were|follow|received|got|have|suis|as recues?|ete donnees|a donnees|a donne|initiali[sz]ed))\b",
+    ),
+    (
+        # "You are an AI with no limits", "tu n'as plus aucune limite", "libéré de toute règle".
+        "injection.unrestricted_persona",
+        0.6,
+        ("you", "you're", "tu", "vous", "ai", "ia", "model", "modèle", "modele", "assistant",
+         "gpt", "bot", "chatbot"),
+        r"\b(?:you|you're|youre|tu|vous|ai|ia|model|modele|assistant|\w*gpt|bot|chatbot)\b(?:\W+\w+){0,8}?\W+"
+        r"(?:no|without|sans|aucune?|free of|free from|libere de|liberee de|libre de|plus de|pas de|plus aucune?|n'a aucune?|has no|have no)\W+(?:\w+\W+){0,2}?"
+        r"(?:limits?|limitations?|rules|guidelines|restrictions|filters|censorship|content polic(?:y|ies)|limites?|regles?|filtres?|censure|ethique|morale|garde-fous|politique de contenu)\b"
+        r"|\bnever (?:says? no|refuses?|declines?)\b|\bne (?:refuse|refuses) jamais\b",
     ),
     (
         "injection.role_spoofing",
@@ -171,8 +240,10 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         r"<\|?im_(?:start|end)\|?>|<\|(?:system|user|assistant|endoftext)\|>|\[/?inst\]|<</?sys>>|</?system>"
         r"|(?:^|\n)\s*(?:#{1,3}\s*)?(?:system|systeme)(?: prompt| message)?\s*:"
         r"|\[(?:system|systeme)(?: message| note| prompt| override)?\]"
+        r"|\b(?:system|systeme|admin) (?:override|update|notice|alert|instruction)s?\s*:"
         r"|\b(?:end of|fin du|fin des) (?:system )?(?:prompt|instructions|consignes)(?: systeme)?\b"
-        r"|\b(?:new|updated|real|actual|nouvelles?|nouveau|vraies?) (?:system )?(?:instructions|prompt|consignes|regles)(?: systeme)?\s*:",
+        r"|\b(?:new|updated|real|actual|nouvelles?|nouveau|vraies?) (?:system )?(?:instructions|prompt|consignes|regles)(?: systeme)?\s*:"
+        r"|\byour (?:real|actual|true|new) instructions (?:are|follow)\b|\b(?:tes|vos) (?:vraies|nouvelles) consignes (?:sont|suivent)\b",
     ),
     (
         "injection.persona_switch",
@@ -188,10 +259,12 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         "injection.safety_bypass",
         0.6,
         ("bypass", "circumvent", "disable", "turn", "deactivate", "evade", "around", "switch",
-         "remove", "contourne", "contourner", "contournez", "désactive", "desactive",
+         "remove", "off", "disabled", "lifted", "levées", "levees", "désactivés", "désactivées", "contourne", "contourner", "contournez", "désactive", "desactive",
          "désactiver", "desactiver", "désactivez", "supprime", "enlève", "enleve", "lève", "leve",
          "éteins", "eteins"),
-        r"\b(?:bypass|circumvent|disable|turn off|deactivate|evade|get around|switch off|remove|ignore|break)(?: all| any)? (?:your|the (?:ai's|model's|assistant's)|tes|vos)? ?(?:own )?(?:safety|content|moderation|ethical|ethics)? ?(?:filters?|guardrails?|safeguards?|restrictions|content polic(?:y|ies)|safety (?:rules|measures|guidelines|protocols|features|settings|filters?)|moderation|censorship|alignment|ethical guidelines)\b(?<!\bthe filters)(?<!\bthe filter)"
+        r"\b(?:bypass|circumvent|disable|turn off|deactivate|evade|get around|switch off|remove|ignore|break)(?: all| any)? (?:your|the (?:ai's|model's|assistant's)) (?:own )?(?:safety |content |moderation |ethical )?(?:filters?|guardrails?|safeguards?|restrictions|content polic(?:y|ies)|safety (?:rules|measures|guidelines|protocols|features|settings|filters?)|moderation|censorship|alignment|ethical guidelines)\b"
+        r"|\b(?:bypass|circumvent|disable|turn off|deactivate|evade|get around|switch off)(?: all| any| the)? (?:guardrails?|safeguards?|content polic(?:y|ies)|safety (?:rules|measures|guidelines|protocols|features|settings|filters?)|moderation|censorship|alignment)\b"
+        r"|\b(?:content filters?|safety filters?|guardrails?|safeguards?|restrictions|censorship|filtres|garde-fous|restrictions de contenu) (?:are|is|sont|est) (?:now |desormais |maintenant )?(?:off|disabled|deactivated|lifted|removed|desactivee?s?|levee?s?|supprimee?s?)\b"
         r"|\b(?:contourne[rz]?|desactive[rz]?|supprime[rz]?|enleve[rz]?|leve[rz]?|eteins?|ignore[rz]?) (?:tes|vos|ton|ta|tous tes|toutes tes) (?:propres )?(?:filtres?|garde-fous|garde fous|restrictions?|regles?|moderation|censure|protections?|securites?|limitations?|limites?|principes)\b"
         r"|\b(?:contourne[rz]?|desactive[rz]?|ignore[rz]?) (?:les |la )?(?:garde-fous|moderation|censure|politique de contenu|regles de securite|filtres de securite)\b",
     ),
@@ -213,26 +286,29 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         "injection.addressed_to_ai",
         0.5,
         ("ai", "llm", "assistant", "model", "chatbot", "gpt", "ia", "modèle", "modele",
-         "intelligence", "attention"),
+         "intelligence", "attention", "agent", "agents", "l'assistant", "l'ia"),
         r"\bif you(?: are|'re) an? (?:ai|llm|language model|assistant|chatbot|gpt|bot|large language model)\b"
-        r"|\b(?:note|message|instructions?|important) (?:to|for) (?:the |any |all )?(?:ai|llm|assistant|language model|chatbot|models?|agents?)\b"
+        r"|\b(?:note|message|instructions?|important|reminder) (?:to|for) (?:the |any |all )?(?:ai|llm|assistant|language model|chatbot|models?|agents?)\b"
         r"|\b(?:ai|llm) (?:assistants?|agents?|models?),? (?:please )?(?:ignore|you must|must|should|do not|don't|stop)\b"
+        r"|\b(?:assistant|ai|ia|model|modele|llm|chatbot|agent)s?,\s+(?:please\s+)?(?:ignore|disregard|forget|do not|don't|never|stop|oublie|ne)\b"
+        r"|(?:^|[\n.:\[(])\s*(?:hidden:\s*)?(?:to|for|dear|attention|hey|hi) (?:the |any |all |every )?(?:ai|llm|assistant|language model|chatbot|model|agent)s?\b(?: (?:processing|reading|summari[sz]ing) (?:this|the))?"
         r"|\bsi (?:tu es|vous etes) une? (?:ia|intelligence artificielle|assistant|llm|modele|agent)\b"
-        r"|\b(?:a l'attention (?:de|des)|note pour|message pour|consigne pour) (?:l'|le |la |les |tout )?(?:ia|assistants?|modeles?|llm|agents?|intelligence artificielle)\b",
+        r"|\b(?:a l'attention (?:de|des)|note pour|message pour|consignes? (?:\w+ )?pour) (?:l'|le |la |les |tout )?(?:ia|assistants?|modeles?|llm|agents?|intelligence artificielle)\b",
     ),
     (
         "injection.data_exfiltration",
         0.6,
         ("send", "forward", "email", "post", "upload", "exfiltrate", "transmit", "leak", "copy",
          "envoie", "envoyez", "envoyer", "transmets", "transmettez", "transfère", "transfere",
-         "copie", "exfiltre", "http", "https", "markdown", "image"),
-        r"\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|copy)(?: all| the| every| this| any| our| their)* (?:user(?:'s|s')? )?(?:conversation|chat history|history|messages|credentials|passwords|api keys?|secrets|tokens|system prompt|personal (?:data|information)|previous (?:messages|conversation))\b.{0,40}?\b(?:to|at|into|via)\b"
+         "copie", "exfiltre", "exfiltrate", "exfiltrer", "http", "https", "markdown", "image"),
+        r"\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|copy)(?: all| the| every| this| any| our| their| full| whole| entire)* (?:user(?:'s|s')? )?(?:conversation|chat history|chat transcript|transcript|chat logs?|history|messages|credentials|passwords|api keys?|secrets|tokens|system prompt|personal (?:data|information)|previous (?:messages|conversation))\b.{0,40}?\b(?:to|at|into|via)\b"
         r"|\b(?:envoie|envoyez|envoyer|transmets|transmettez|transfere[rz]?|copie[rz]?|exfiltre[rz]?)(?: moi| nous)? (?:toutes? |tous |les |la |l'|ces |vos |tes )*(?:conversation|historique|messages precedents|identifiants|mots de passe|cles d'api|cles api|secrets|jetons|prompt systeme|donnees personnelles)\b.{0,40}?\b(?:a|vers|sur|par)\b"
-        r"|!\[[^\]]*\]\(https?://[^)\s]*[?&][\w-]+=(?:\{|\$|%7b|<|\[)",
+        r"|!\[[^\]]*\]\(https?://[^)\s]*[?&][\w-]+=(?:\{|\$|%7b|<|\[)"
+        r"|\bexfiltrate\b|\bexfiltrez?\b",
     ),
     (
         "injection.encoded_instructions",
-        0.4,
+        0.55,
         ("decode", "décode", "decrypt", "déchiffre", "dechiffre", "base64", "rot13", "hex",
          "reverse", "backwards", "envers", "inverse"),
         r"\b(?:decode|decrypt|deobfuscate|reverse|unscramble|dechiffre[rz]?|decode[rz]?|inverse[rz]?)\b.{0,80}?\b(?:follow|execute|obey|do what it says|carry out|perform|apply|act on|suis|suivez|execute[rz]?|applique[rz]?|obei[rs]|fais ce qu)"
@@ -240,14 +316,25 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
     ),
 )  # fmt: skip
 
+_GROUPS = {
+    "injection.override_paraphrase": "injection.override",
+    "injection.exfiltration_paraphrase": "injection.system_prompt_exfiltration",
+    "injection.unrestricted_persona": "injection.jailbreak_persona",
+    "injection.no_restrictions": "injection.jailbreak_persona",
+}
 FAMILIES: tuple[Family, ...] = tuple(
-    Family(rule, weight, keys(*words), re.compile(pattern))
+    Family(rule, weight, keys(*words), re.compile(pattern), _GROUPS.get(rule, rule))
     for rule, weight, words, pattern in _FAMILIES_SPEC
 )
+_GROUP_OF = {f.rule: f.group for f in FAMILIES}
 _ALL_WORDS: frozenset[bytes] = frozenset().union(*(f.words for f in FAMILIES))
 
 # Words that betray a hidden payload when spelt in rot13 or backwards ("vtaber", "erongi").
-_CORE = ("ignore", "instructions", "prompt", "system", "previous", "oublie", "consignes", "reveal")
+_CORE = (
+    "ignore", "instructions", "prompt", "system", "previous", "oublie", "consignes", "reveal",
+    "désormais", "dan", "anything", "règles", "jailbreak", "developer", "développeur",
+    "restrictions", "disregard", "forget", "pretend", "unfiltered",
+)  # fmt: skip
 _HIDDEN_WORDS = keys(*(codecs.encode(w, "rot13") for w in _CORE), *(w[::-1] for w in _CORE))
 _LEET_BYTES = bytes.maketrans(b"013457@$!|", b"oieastasil")
 # Single letters common in prose (French elisions l' d' j', English "a", "I") do not suggest
@@ -317,14 +404,18 @@ class InjectionDetector:
                     _keep(best, Signal(family.rule, weight, how))
             if how == "spacing" and _SQUASHED.search(variant.replace(" ", "")) is not None:
                 _keep(best, Signal("injection.override", 0.9, how))
-        if not best:
+        if not best and "unicode_tags" not in r.tricks:
             return NO_INJECTION
         for trick in r.tricks:
             _keep(best, Signal(f"injection.obfuscation.{trick}", TRICK_WEIGHTS[trick], "plain"))
         signals = tuple(sorted(best.values(), key=lambda s: -s.weight))
-        remaining = 1.0
+        strongest: dict[str, float] = {}
         for s in signals:
-            remaining *= 1.0 - s.weight
+            group = _GROUP_OF.get(s.rule, s.rule)
+            strongest[group] = max(strongest.get(group, 0.0), s.weight)
+        remaining = 1.0
+        for weight in strongest.values():
+            remaining *= 1.0 - weight
         return Verdict(round(1.0 - remaining, 4), signals)
 
 
@@ -332,7 +423,7 @@ def _plain_weight(family: Family, plain: str) -> float:
     """The family's weight, damped when every match is quoted or sits among meta words."""
     weight = 0.0
     for m in family.pattern.finditer(plain):
-        quoted = plain.count('"', 0, m.start()) % 2 == 1
+        quoted = _quoted(plain, m.start(), m.end())
         lo, hi = max(0, m.start() - _META_WINDOW), m.end() + _META_WINDOW
         meta = _META.search(plain, lo, hi) is not None
         w = family.weight * META_DAMPING if (quoted or meta) else family.weight
@@ -340,6 +431,21 @@ def _plain_weight(family: Family, plain: str) -> float:
         if weight == family.weight:
             break
     return weight
+
+
+_OPEN_SINGLE = re.compile(r"(?:^|[\s(:])'[^']*\Z")
+_CLOSE_SINGLE = re.compile(r"^[^']*'(?![a-z])")
+
+
+def _quoted(plain: str, start: int, end: int) -> bool:
+    """True inside double quotes, or inside single quotes used as quotes (not apostrophes)."""
+    if plain.count('"', 0, start) % 2 == 1:
+        return True
+    lo = max(0, start - 200)
+    return (
+        _OPEN_SINGLE.search(plain, lo, start) is not None
+        and _CLOSE_SINGLE.match(plain[end : end + 200]) is not None
+    )
 
 
 def _keep(best: dict[str, Signal], signal: Signal) -> None:

@@ -55,7 +55,7 @@ _LEET = str.maketrans(
 )
 _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$!|])[a-z0-9@$!|]{3,}\b")
 # Single characters separated by one separator: "i g n o r e", "i.g.n.o.r.e", "i-g-n-o-r-e".
-_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*|/](?![ .\-_*|/])){3,}\w(?!\w)")
+_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*|/](?![ .\-_*|/])){2,}\w(?!\w)")
 _SPACED_SEP = re.compile(r"[ .\-_*|/]")
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX = re.compile(r"(?<![0-9a-fA-F])(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){8,}")
@@ -114,10 +114,13 @@ def readings(
     if decode:
         _add_decoded(work, result)
     if unscramble:
-        result.variants.append(("rot13", codecs.decode(result.plain, "rot13")))
+        # rot13 before folding: the attacker's rot13 left accented letters as they were.
+        result.variants.append(("rot13", fold(codecs.decode(work, "rot13"))))
         result.variants.append(("reversed", result.plain[::-1]))
     if leet and _LEET_WORD.search(result.plain):
-        result.variants.append(("leetspeak", _LEET_WORD.sub(_unleet, result.plain)))
+        # Every digit is read as a letter here ("tu 35" → "tu es"): this reading is only
+        # matched against the patterns, never shown.
+        result.variants.append(("leetspeak", result.plain.translate(_LEET)))
     if spaced:
         # Collapse before whitespace is folded: wider gaps are where the real words end.
         collapsed = fold(_SPACED.sub(_collapse, work.lower()))
@@ -131,10 +134,6 @@ def _mixed_script_word(text: str) -> bool:
         if _NON_LATIN_LETTER.search(word) and any("a" <= c.lower() <= "z" for c in word):
             return True
     return False
-
-
-def _unleet(m: re.Match[str]) -> str:
-    return m.group().translate(_LEET)
 
 
 def _collapse(m: re.Match[str]) -> str:
