@@ -160,9 +160,18 @@ class RoutingConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> RoutingConfig:
-        missing = [c.label for c in Classification if c not in self.classification_locations]
+        table = self.classification_locations
+        missing = [c.label for c in Classification if c not in table]
         if missing:
             raise ValueError(f"classification_locations: no entry for {', '.join(missing)}")
+        for lower, higher in zip(Classification, list(Classification)[1:], strict=False):
+            wider = table[higher] - table[lower]
+            if wider:
+                # More sensitive data may never go where less sensitive data may not.
+                raise ValueError(
+                    f"classification_locations: {higher.label} allows {', '.join(sorted(wider))}"
+                    f" which {lower.label} does not"
+                )
         # Building the catalog checks unique names and ids across models.
         catalog = self.catalog()
         check_offline(catalog, self.offline)

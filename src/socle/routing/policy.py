@@ -16,7 +16,7 @@ so parsed policies are cached by the identity of that dict.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
@@ -80,11 +80,13 @@ class ProjectPolicy:
         )
 
 
-def _names(settings: Mapping[str, Any], key: str, norm: Any) -> frozenset[str] | None:
+def _names(
+    settings: Mapping[str, Any], key: str, norm: Callable[[str], str]
+) -> frozenset[str] | None:
     value = settings.get(key)
     if value is None or value == []:
         return None
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise PolicyError(f"project routing policy: {key} must be a list of strings")
     return frozenset(norm(v.strip()) for v in value)
 

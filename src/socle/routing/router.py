@@ -102,7 +102,12 @@ class Router:
 
     def load(self, data: Mapping[str, Any]) -> None:
         """Replace catalog and rollouts together from :meth:`export`'s form (validated first)."""
-        catalog = Catalog.from_data(data.get("models", []))
+        unknown = set(data) - {"models", "rollouts"}
+        if unknown:
+            raise ValueError(f"unknown routing keys: {', '.join(sorted(unknown))}")
+        if not data.get("models"):
+            raise ValueError("models: the catalog needs at least one logical model")
+        catalog = Catalog.from_data(data["models"])
         rollouts = [Rollout.model_validate(r) for r in data.get("rollouts", [])]
         self._table = self._build(catalog, rollouts)
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tests.integration.routing.upstreams import MockUpstream
 
 from socle.pipeline.context import Principal, RequestContext
 from socle.pipeline.errors import (
@@ -25,6 +24,7 @@ from socle.routing.config import BreakerPolicy, RetryPolicy, RoutingConfig
 from socle.routing.dispatcher import Dispatcher
 from socle.routing.router import Router
 from socle.routing.stage import ClassifyStage, RouteStage
+from tests.integration.routing.upstreams import MockUpstream
 
 FAST_RETRY = RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, jitter=0.5, deadline_s=5)
 

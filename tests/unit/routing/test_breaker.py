@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
-from tests.unit.routing.fakes import FakeClock, deployment, model
 
 from socle.routing.breaker import CircuitBreaker
 from socle.routing.config import BreakerPolicy, RoutingConfig
 from socle.routing.metrics import register_routing_metrics
 from socle.routing.router import Router
+from tests.unit.routing.fakes import FakeClock, deployment, model
 
 POLICY = BreakerPolicy(failures=3, window_s=10, open_s=5, half_open_probes=2)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.routing.fakes import context
 
 from socle.pipeline.context import Classification
 from socle.pipeline.errors import InvalidRequest
 from socle.routing.policy import PolicyError
 from socle.routing.stage import ClassifyStage
+from tests.unit.routing.fakes import context
 
 
 async def classify(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 from pydantic import ValidationError
-from tests.unit.routing.fakes import deployment, model
 
 from socle.pipeline.context import Classification
 from socle.routing.catalog import Catalog
 from socle.routing.config import RoutingConfig
+from tests.unit.routing.fakes import deployment, model
 
 YAML = """
 offline: false
@@ -176,4 +176,18 @@ def test_invalid_serialised_catalog_raises_value_error() -> None:
                     ],
                 }
             ]
+        )
+
+
+def test_more_sensitive_levels_may_not_go_further_than_less_sensitive_ones() -> None:
+    with pytest.raises(ValidationError, match="secret allows public_cloud which confidential"):
+        RoutingConfig.model_validate(
+            {
+                "classification_locations": {
+                    "public": ["on_prem", "public_cloud"],
+                    "internal": ["on_prem", "public_cloud"],
+                    "confidential": ["on_prem"],
+                    "secret": ["on_prem", "public_cloud"],
+                }
+            }
         )

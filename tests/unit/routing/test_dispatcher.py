@@ -6,14 +6,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from tests.unit.routing.fakes import (
-    FakeClock,
-    ScriptedProvider,
-    context,
-    deployment,
-    model,
-    unavailable,
-)
 
 from socle.pipeline.context import Classification, RequestContext
 from socle.pipeline.errors import (
@@ -29,6 +21,14 @@ from socle.routing.config import BreakerPolicy, RetryPolicy, RoutingConfig
 from socle.routing.dispatcher import Dispatcher
 from socle.routing.plan import RoutePlan
 from socle.routing.router import Router
+from tests.unit.routing.fakes import (
+    FakeClock,
+    ScriptedProvider,
+    context,
+    deployment,
+    model,
+    unavailable,
+)
 
 
 class Sleeps:

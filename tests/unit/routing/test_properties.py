@@ -8,7 +8,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.routing.fakes import ScriptedProvider, context, deployment, model, no_sleep
 
 from socle.pipeline.context import Classification
 from socle.pipeline.errors import GatewayError, NoRouteAvailable
@@ -18,6 +17,7 @@ from socle.routing.config import BreakerPolicy, RetryPolicy, RoutingConfig
 from socle.routing.dispatcher import Dispatcher
 from socle.routing.router import Router
 from socle.routing.stage import RouteStage
+from tests.unit.routing.fakes import ScriptedProvider, context, deployment, model, no_sleep
 
 LEVELS = ["public", "internal", "confidential", "secret"]
 FAILURES = st.sampled_from(["ok", "503", "502", "429", "401", "400", "timeout", "midfail"])

@@ -6,11 +6,11 @@ import hashlib
 from collections import Counter
 
 import pytest
-from tests.unit.routing.fakes import context, deployment, model
 
 from socle.routing.config import RoutingConfig
 from socle.routing.rollout import BUCKETS, Rollout, sticky_bucket
 from socle.routing.router import Router
+from tests.unit.routing.fakes import context, deployment, model
 
 
 def canary(percent: float, **extra: object) -> Rollout:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from tests.unit.routing.fakes import FakeClock, context, deployment, model
 
 from socle.pipeline.context import Classification
 from socle.pipeline.errors import InvalidRequest, ModelNotFound, NoRouteAvailable
@@ -16,6 +15,7 @@ from socle.routing.policy import PolicyError
 from socle.routing.rollout import Rollout
 from socle.routing.router import Router
 from socle.routing.stage import RouteStage
+from tests.unit.routing.fakes import FakeClock, context, deployment, model
 
 C = Classification
 
@@ -131,6 +131,10 @@ def test_invalid_project_policy_is_an_operator_error() -> None:
         router.plan(context("chat", settings={"routing": {"allowed_locations": ["mars"]}}))
     with pytest.raises(PolicyError, match="unknown keys"):
         router.plan(context("chat", settings={"routing": {"allow": ["FR"]}}))
+    with pytest.raises(PolicyError, match="allowed_jurisdictions must be a list of strings"):
+        router.plan(context("chat", settings={"routing": {"allowed_jurisdictions": "FR"}}))
+    with pytest.raises(PolicyError, match="must be a list of strings"):
+        router.plan(context("chat", settings={"routing": {"allowed_locations": 3}}))
 
 
 def test_key_pinned_to_deployments_only_gets_those() -> None:
@@ -303,8 +307,12 @@ def test_export_and_load_round_trip() -> None:
     other = Router()
     other.load(data)
     assert other.export() == data
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="deployments"):
         other.load({"models": [{"name": "x"}]})
+    with pytest.raises(ValueError, match="at least one logical model"):
+        other.load({"rollouts": []})
+    with pytest.raises(ValueError, match="unknown routing keys: model"):
+        other.load({**data, "model": []})
     assert other.export() == data
 
 
