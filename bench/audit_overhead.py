@@ -6,8 +6,11 @@ For each database and mode, a server process (uvicorn, uvloop, httptools, one wo
 ``POST /v1/chat/completions`` through the real pipeline runner with only the audit stage and a
 canned answer (no upstream, so the audit's share is as large as it can be), and an aiohttp client
 in this process keeps ``--concurrency`` requests in flight for ``--seconds`` after a warm-up.
-Reported per run: requests/s, latency p50/p99, and the writer's mean batch (records per
-transaction). In ``sync`` mode every 200 was sent after its record was committed.
+Reported per mode (median of interleaved rounds): requests/s, latency p50/p99, the writer's mean
+batch (records per transaction) and the server process's CPU time per request (user + system,
+from /proc: steadier than requests/s on a shared machine, and on SQLite it includes the commit
+work; PostgreSQL's own CPU is not counted). In ``sync`` mode every 200 was sent after its record
+was committed.
 
 PostgreSQL runs use a fresh database at 127.0.0.1:5432 (dropped afterwards); they are skipped
 when PostgreSQL is not running.
@@ -78,7 +81,7 @@ def create_app() -> Any:
     from socle.store.models.audit import AUDIT_TABLES
 
     database = Database(os.environ["BENCH_DB_URL"])
-    config = AuditConfig(mode=os.environ["BENCH_AUDIT_MODE"], replica_name="bench")  # type: ignore[arg-type]
+    config = AuditConfig(mode=os.environ["BENCH_AUDIT_MODE"], replica_name="bench")
     audit = build_audit(config, database, Path(os.environ["BENCH_HOME"]))
     principal = Principal(key_id="key_bench", org_id="org", project_id="proj", team_id="team")
 
@@ -205,6 +208,12 @@ def start_server(db_url: str, mode: str, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_server(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(timeout=30)
@@ -219,7 +228,9 @@ async def run_one(db_url: str, mode: str, args: argparse.Namespace) -> dict[str,
         url = base + "/v1/chat/completions"
         await load(url, args.warmup, args.concurrency)
         before = await stats(base)
+        cpu_before = cpu_seconds(process.pid)
         ok, errors, latencies = await load(url, args.seconds, args.concurrency)
+        cpu = cpu_seconds(process.pid) - cpu_before
         after = await stats(base)
     finally:
         stop_server(process)
@@ -233,6 +244,7 @@ async def run_one(db_url: str, mode: str, args: argparse.Namespace) -> dict[str,
         "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else None,
         "batch": committed / batches if batches else None,
+        "cpu_us": 1e6 * cpu / ok if ok else None,
     }
 
 
@@ -252,7 +264,7 @@ async def pg_database() -> tuple[str, str] | None:
 
 
 async def drop_pg(name: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     conn = await asyncpg.connect(PG_ADMIN)
     try:
@@ -289,6 +301,12 @@ async def main() -> None:
             for _ in range(args.rounds):
                 for mode, done in runs.items():
                     done.append(await run_one(url, mode, args))
+            capacity = await writer_capacity(url, args.seconds)
+            print(
+                f"{db}: one writer sustains {capacity['records_per_s']:.0f} sync records/s "
+                f"(256 concurrent appends, {capacity['batch']:.0f} records per transaction)",
+                flush=True,
+            )
         finally:
             if created is not None:
                 await drop_pg(created[0])
@@ -298,6 +316,40 @@ async def main() -> None:
             print_row(result, results)
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+
+
+async def writer_capacity(db_url: str, seconds: float, producers: int = 256) -> dict[str, Any]:
+    """Records/s one process's writer commits with ``producers`` sync appends always waiting."""
+    from socle.audit.config import AuditConfig
+    from socle.audit.log import build_audit
+    from socle.store.base import Base
+    from socle.store.database import Database
+    from socle.store.models.audit import AUDIT_TABLES
+
+    database = Database(db_url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all, tables=list(AUDIT_TABLES))
+    home = Path(tempfile.mkdtemp(prefix="socle-bench-"))
+    audit = build_audit(AuditConfig(replica_name="capacity"), database, home)
+    await audit.start()
+    done = 0
+    deadline = time.perf_counter() + seconds
+    record = {"kind": "request", "request_id": "req", "status": 200, **ANSWER["usage"]}
+
+    async def producer() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await audit.append(dict(record))
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(producer() for _ in range(producers)))
+    elapsed = time.perf_counter() - started
+    writer = audit.writer
+    batch = writer.committed / writer.batches if writer and writer.batches else 0.0
+    await audit.stop()
+    await database.dispose()
+    return {"records_per_s": done / elapsed, "batch": batch}
 
 
 def summarise(db: str, mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -311,6 +363,7 @@ def summarise(db: str, mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "p50_ms": statistics.median(r["p50_ms"] for r in runs),
         "p99_ms": statistics.median(r["p99_ms"] for r in runs),
         "batch": statistics.mean(batches) if batches else None,
+        "cpu_us": statistics.median(r["cpu_us"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
     }
 
@@ -319,14 +372,16 @@ def print_row(result: dict[str, Any], results: list[dict[str, Any]]) -> None:
     if len(results) == 1:
         print(
             f"{'db':9} {'mode':6} {'req/s':>8} {'vs off':>7} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'batch':>6}  rounds"
+            f"{'batch':>6} {'cpu us/req':>10} {'vs off':>7}  rounds"
         )
     off = next((r for r in results if r["db"] == result["db"] and r["mode"] == "off"), None)
     ratio = f"{result['rps'] / off['rps']:.0%}" if off and off["rps"] else "-"
     batch = f"{result['batch']:.1f}" if result["batch"] else "-"
+    cpu_ratio = f"{result['cpu_us'] / off['cpu_us']:.0%}" if off and off["cpu_us"] else "-"
     print(
         f"{result['db']:9} {result['mode']:6} {result['rps']:8.0f} {ratio:>7} "
-        f"{result['p50_ms']:7.2f} {result['p99_ms']:7.2f} {batch:>6}  {result['rounds_rps']}"
+        f"{result['p50_ms']:7.2f} {result['p99_ms']:7.2f} {batch:>6} {result['cpu_us']:10.0f} "
+        f"{cpu_ratio:>7}  {result['rounds_rps']}"
         + (f"  ({result['errors']} errors)" if result["errors"] else ""),
         flush=True,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -106,9 +107,7 @@ class AuditContentKey(Base):
     erased_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
-AUDIT_TABLES = (
-    AuditRecord.__table__,
-    AuditChain.__table__,
-    AuditCheckpoint.__table__,
-    AuditContentKey.__table__,
+AUDIT_TABLES: tuple[Table, ...] = tuple(
+    Base.metadata.tables[model.__tablename__]
+    for model in (AuditRecord, AuditChain, AuditCheckpoint, AuditContentKey)
 )
