@@ -214,7 +214,10 @@ class AccountingConfig(_Strict):
     )
     redis_url: str | None = Field(None, description="Defaults to the top-level redis_url.")
     redis_prefix: str = Field("socle:acct:", min_length=1, max_length=64)
-    redis_timeout_ms: int = Field(250, ge=10, le=10_000)
+    redis_timeout_ms: int = Field(
+        1000, ge=10, le=10_000, description="Redis connect, command and pool-wait timeout."
+    )
+    redis_max_connections: int = Field(64, ge=1, le=10_000, description="Pool size per process.")
     failure_mode: Literal["closed", "open"] = Field(
         "closed", description="When Redis is unreachable: closed refuses (503), open admits."
     )

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -46,6 +46,7 @@ RebuildSource = Callable[[str], Awaitable[Sequence[tuple[str, int, float | None]
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_TTL_MS = 30_000
 REBUILD_LOCK_MS = 15_000
+FAILURES_BEFORE_PAUSE = 3
 SEED_CHUNK = 500
 _SCRIPTS = ("admit", "settle", "apply", "seed")
 _UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
@@ -81,30 +82,48 @@ class RedisBackend:
         self._scripts = {name: client.register_script(_script(name)) for name in _SCRIPTS}
         self._unlock = client.register_script(_UNLOCK)
         self._down_until = 0.0
+        self._failures = 0
         self._pending: dict[str, dict[CounterRef, int]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
+        self._rebuilding: asyncio.Future[None] | None = None
 
     @classmethod
     def from_url(
-        cls, url: str, *, prefix: str, timeout_ms: int, rebuild_source: RebuildSource
+        cls,
+        url: str,
+        *,
+        prefix: str,
+        timeout_ms: int,
+        max_connections: int,
+        rebuild_source: RebuildSource,
     ) -> RedisBackend:
-        """A backend with its own connection pool; fails fast (no retries) when Redis is down."""
+        """A backend with its own bounded pool; fails fast (no retries) when Redis is down.
+
+        The pool is bounded so that a burst of requests waits briefly for a connection instead
+        of opening hundreds at once (each call holds one for well under a millisecond).
+        """
         timeout = timeout_ms / 1000.0
-        client = Redis.from_url(
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
             decode_responses=True,
         )
+        client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
         return cls(client, prefix=prefix, rebuild_source=rebuild_source)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Announce this replica (its reservations count while it is alive)."""
-        with contextlib.suppress(BackendUnavailable):
+        """Announce this replica (its reservations count while it is alive), seed if needed."""
+        try:
             await self._beat()
+            if not await self._guard(self.redis.exists(self._epoch_key)):
+                await self.rebuild()
+        except BackendUnavailable as exc:
+            log.error("Redis accounting backend not ready at start: %s", exc)
         self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="socle-acct-heartbeat")
 
     async def close(self) -> None:
@@ -115,6 +134,7 @@ class RedisBackend:
         with contextlib.suppress(RedisError, OSError):
             await self.redis.delete(self.prefix + "alive:" + self.replica)
         await self.redis.aclose()
+        await self.redis.connection_pool.disconnect()
 
     async def _beat(self) -> None:
         await self._guard(
@@ -138,15 +158,22 @@ class RedisBackend:
         if not self.available:
             if asyncio.iscoroutine(call):
                 call.close()
-            raise BackendUnavailable("Redis unreachable (recent failure)")
+            raise BackendUnavailable("Redis unreachable (recent failures)")
         try:
-            return await call
+            result = await call
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            self._down_until = time.monotonic() + self._pause
+            # A busy local pool is not an outage; repeated network failures are: skip Redis for
+            # a moment then, so that requests fail (or pass) at once instead of each timing out.
+            if "No connection available" not in str(exc):
+                self._failures += 1
+                if self._failures >= FAILURES_BEFORE_PAUSE:
+                    self._down_until = time.monotonic() + self._pause
             raise BackendUnavailable(f"Redis unreachable: {exc}") from exc
         except RedisError as exc:
             log.error("Redis accounting call failed: %s", exc)
             raise BackendUnavailable(f"Redis error: {exc}") from exc
+        self._failures = 0
+        return result
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> list[Any]:
         reply = await self._guard(self._scripts[name](keys=keys, args=args))
@@ -272,14 +299,38 @@ class RedisBackend:
             await self._guard(self.redis.unlink(*stale[start : start + 500]))
 
     async def rebuild(self) -> None:
-        """Seed lost counters from the database, once across replicas (the others wait)."""
+        """Seed lost counters from the database, once across replicas (the others wait).
+
+        Concurrent callers in this process share one attempt.
+        """
+        if self._rebuilding is not None:
+            await asyncio.shield(self._rebuilding)
+            return
+        self._rebuilding = asyncio.get_running_loop().create_future()
+        try:
+            await self._rebuild_once()
+            self._rebuilding.set_result(None)
+        except BaseException as exc:
+            self._rebuilding.set_exception(exc)
+            raise
+        finally:
+            # Retrieve the outcome so that an unawaited failure is not reported as lost.
+            if self._rebuilding.done() and not self._rebuilding.cancelled():
+                self._rebuilding.exception()
+            self._rebuilding = None
+
+    async def _rebuild_once(self) -> None:
         token = secrets.token_hex(8)
         lock = self.prefix + "rebuild"
         if not await self._guard(self.redis.set(lock, token, nx=True, px=REBUILD_LOCK_MS)):
-            for _ in range(40):
-                await asyncio.sleep(0.025)
+            # Another replica is rebuilding: wait for its epoch (or for its lock to lapse).
+            deadline = time.monotonic() + REBUILD_LOCK_MS / 1000.0
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
                 if await self._guard(self.redis.exists(self._epoch_key)):
                     return
+                if not await self._guard(self.redis.exists(lock)):
+                    break
             return
         try:
             if await self._guard(self.redis.exists(self._epoch_key)):

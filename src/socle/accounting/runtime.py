@@ -89,6 +89,7 @@ class AccountingRuntime:
             url,
             prefix=config.redis_prefix,
             timeout_ms=config.redis_timeout_ms,
+            max_connections=config.redis_max_connections,
             rebuild_source=rebuild_source,
         )
         return cls(config, database, backend)
@@ -126,7 +127,9 @@ class AccountingRuntime:
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.flush_interval_seconds)
-            await self.flush()
+            # Shielded: cancelling the loop (stop) must not abandon a half-done flush, whose
+            # taken buffers would then be lost; stop() waits for it through the lock.
+            await asyncio.shield(self.flush())
             if isinstance(self.backend, MemoryBackend):
                 self.backend.prune(time.time())
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.unit.accounting.acct_support import deployment
 
 from socle.accounting import carbon
 from socle.accounting.carbon import CarbonModel
 from socle.accounting.config import CarbonConfig
+from tests.unit.accounting.acct_support import deployment
 
 
 def expected_footprint(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-from tests.unit.accounting.acct_support import principal
-
 from socle.accounting.budgets import BudgetPlan
 from socle.accounting.config import BudgetRule, RateLimits
 from socle.accounting.journal import SpendJournal
@@ -15,6 +13,7 @@ from socle.accounting.memory import MemoryBackend
 from socle.accounting.periods import PeriodClock
 from socle.accounting.prices import to_nano
 from socle.accounting.ratelimits import RatePlan
+from tests.unit.accounting.acct_support import principal
 
 NOW = 1_795_000_000.0
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from tests.unit.accounting.acct_support import deployment
 
 from socle.accounting.config import AccountingConfig
 from socle.accounting.pricebook import PriceBook
 from socle.accounting.prices import NANO, Pricing, TokenRates
 from socle.pipeline.context import Usage
+from tests.unit.accounting.acct_support import deployment
 
 
 def test_cost_prices_fresh_cached_and_output_tokens_separately() -> None:

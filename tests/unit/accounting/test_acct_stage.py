@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from tests.unit.accounting.acct_support import call, config, context, deployment
 
 from socle.accounting.config import AccountingConfig
 from socle.accounting.prices import from_nano
@@ -18,6 +17,7 @@ from socle.accounting.tokens import estimate_prompt, estimate_text
 from socle.pipeline.context import Usage
 from socle.pipeline.errors import UpstreamError
 from socle.store.database import Database
+from tests.unit.accounting.acct_support import call, config, context, deployment
 
 
 def runtime(cfg: AccountingConfig | None = None) -> AccountingRuntime:
