@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _STATE = "audit"
+AUDIT_FAILED = "audit_failed"  # ctx.extra flag: the record of this request was not committed
 
 
 @dataclass(slots=True)
@@ -106,7 +107,12 @@ class AuditStage(Stage):
                 # The stream is already delivered; its start record is durable.
                 log.error("audit end record of stream %s was not committed", ctx.request_id)
             return
-        await self.audit.append(record, content=content, subject=subject)
+        try:
+            await self.audit.append(record, content=content, subject=subject)
+        except GatewayError:
+            # The response must not be acknowledged: the runner (or API) turns this into a 503.
+            ctx.extra[AUDIT_FAILED] = True
+            raise
 
     @staticmethod
     def _content(ctx: RequestContext, state: _State) -> dict[str, Any]:
