@@ -29,6 +29,7 @@ from socle.audit.retention import PurgePlan, execute_purge, plan_purge
 from socle.audit.sources import DatabaseSource
 from socle.audit.verify import VerifyReport, verify_source
 from socle.audit.writer import ChainWriter, Pending
+from socle.pipeline.stage import Stage
 from socle.store.database import Database
 from socle.store.models.audit import AuditRecord
 
@@ -77,6 +78,11 @@ class AuditLog:
 
             self._stage = AuditStage(self)
         return self._stage
+
+    @property
+    def refusal_stage(self) -> Stage:
+        """The companion stage to put first: records requests refused before ``stage``."""
+        return self.stage.refusals()
 
     @property
     def chain(self) -> str | None:

@@ -1,7 +1,8 @@
 """The audit pipeline stage: one durable record per request, two per stream (start and end).
 
 Place it last in the stage list: its ``finish`` then runs after every other stage's, and sees the
-settled cost and every decision. A non-streaming request's record is committed inside ``finish``,
+settled cost and every decision; and place ``refusals()`` first, so that requests refused before
+reaching it are recorded too. A non-streaming request's record is committed inside ``finish``,
 which the runner awaits before the response is returned: that is what makes the record durable
 before the client is acknowledged (in ``sync`` mode). A stream's start record is committed just
 before its first chunk is released, when the route and deployment are known; its end record,
@@ -114,6 +115,10 @@ class AuditStage(Stage):
             ctx.extra[AUDIT_FAILED] = True
             raise
 
+    def refusals(self) -> Stage:
+        """The companion stage to put *first* in the pipeline (see :class:`RefusalAudit`)."""
+        return RefusalAudit(self)
+
     @staticmethod
     def _content(ctx: RequestContext, state: _State) -> dict[str, Any]:
         prompt = ctx.body.get("messages", ctx.body.get("input"))
@@ -125,3 +130,22 @@ class AuditStage(Stage):
         else:
             answer = state.answer
         return {"prompt": prompt, "answer": answer}
+
+
+class RefusalAudit(Stage):
+    """Records the requests refused before the audit stage was reached.
+
+    The runner calls ``finish`` only for stages whose ``before_call`` started, so a request
+    refused by authentication, a guard or a budget never reaches the audit stage (which is last,
+    to see the settled cost). Put this stage first: its ``finish`` writes the record of exactly
+    those requests (the audit stage writes all the others).
+    """
+
+    name = "audit_refusals"
+
+    def __init__(self, main: AuditStage) -> None:
+        self.main = main
+
+    async def finish(self, ctx: RequestContext, error: GatewayError | None) -> None:
+        if _STATE not in ctx.extra:
+            await self.main.finish(ctx, error)

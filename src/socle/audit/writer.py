@@ -145,7 +145,10 @@ class ChainWriter:
         self._task = None
         _LIVE_OWNERS.discard(self.owner)
         if self.head_seq > self._cp_seq:
-            await self._checkpoint_now()
+            try:
+                await self._checkpoint_now()
+            except Exception:
+                log.exception("audit chain %s: the final checkpoint failed", self.chain)
         with contextlib.suppress(Exception):
             async with self._db.engine.begin() as conn:
                 await conn.execute(

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.integration.audit.support import create_audit_tables, empty_audit_tables
-from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
 
 from socle.store.database import Database
+from tests.integration.audit.support import create_audit_tables, empty_audit_tables
+from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,10 @@ import itertools
 import time
 from pathlib import Path
 
-from tests.integration.audit.crash_helpers import AckLog
-
 from socle.audit.config import AuditConfig
 from socle.audit.log import build_audit
 from socle.store.database import Database
+from tests.integration.audit.crash_helpers import AckLog
 
 
 async def run(args: argparse.Namespace) -> None:

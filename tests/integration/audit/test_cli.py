@@ -16,6 +16,12 @@ import orjson
 import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from socle.audit.keys import public_pem
+from socle.audit.log import AuditLog
+from socle.cli.audit import app
+from socle.store.database import Database
 from tests.integration.audit.support import (
     create_audit_tables,
     empty_audit_tables,
@@ -23,12 +29,6 @@ from tests.integration.audit.support import (
     request,
     running_audit,
 )
-from typer.testing import CliRunner
-
-from socle.audit.keys import public_pem
-from socle.audit.log import AuditLog
-from socle.cli.audit import app
-from socle.store.database import Database
 
 runner = CliRunner()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from socle.store.database import Database
 from tests.integration.audit.crash_helpers import (
     kill_hard,
     missing_records,
@@ -16,8 +17,6 @@ from tests.integration.audit.crash_helpers import (
     wait_for_acks,
 )
 from tests.integration.audit.support import request, rows, running_audit
-
-from socle.store.database import Database
 
 CHAIN = "crashy"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.integration.audit.support import execute, request, rows, running_audit
 
 from socle.audit.errors import ContentErased
 from socle.store.database import Database
+from tests.integration.audit.support import execute, request, rows, running_audit
 
 
 async def test_content_is_encrypted_and_readable(db: Database, tmp_path: Path) -> None:

@@ -8,14 +8,14 @@ from typing import Any
 
 import orjson
 import pytest
-from tests.integration.audit.support import rows, running_audit
 
 from socle.audit.log import AuditLog
 from socle.pipeline.context import Principal, RequestContext
-from socle.pipeline.errors import GatewayError, UpstreamError
+from socle.pipeline.errors import ContentPolicyViolation, GatewayError, UpstreamError
 from socle.pipeline.runner import Pipeline
-from socle.pipeline.stage import Chunk
+from socle.pipeline.stage import Chunk, Stage
 from socle.store.database import Database
+from tests.integration.audit.support import rows, running_audit
 
 ANSWER = "Bonjour, voici la réponse."
 
@@ -127,3 +127,25 @@ async def test_stream_cut_by_the_client(audit: AuditLog, db: Database) -> None:
     _start, end = await bodies(db)
     assert end["kind"] == "stream_end"
     assert end["end_reason"] == "client_disconnected" and end["status"] == 499
+
+
+class Refuse(Stage):
+    name = "guard"
+
+    async def before_call(self, ctx: RequestContext) -> None:
+        ctx.findings.append({"type": "iban", "action": "block", "hash": "h1", "value": "FR76"})
+        raise ContentPolicyViolation("blocked by policy")
+
+
+async def test_refused_request_is_recorded_by_the_front_stage(
+    audit: AuditLog, db: Database
+) -> None:
+    stages = [audit.refusal_stage, Refuse(), audit.stage]
+    with pytest.raises(ContentPolicyViolation):
+        await Pipeline(stages, Upstream(db)).run(context())
+    (record,) = await bodies(db)
+    assert record["status"] == 400 and record["error_code"] == "content_policy_violation"
+    assert record["findings"] == [{"type": "iban", "action": "block", "hash": "h1"}]
+    # A request that reaches the audit stage is recorded once, by the audit stage.
+    await Pipeline(stages[:1] + stages[2:], Upstream(db)).run(context())
+    assert len(await bodies(db)) == 2

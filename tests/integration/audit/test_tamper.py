@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from socle.audit.canonical import canonical, chain_hash
+from socle.audit.keys import Signer
+from socle.audit.log import AuditLog
+from socle.audit.verify import Tamper
+from socle.store.database import Database
 from tests.integration.audit.support import (
     bodies_of,
     execute,
@@ -15,12 +21,6 @@ from tests.integration.audit.support import (
     rows,
     running_audit,
 )
-
-from socle.audit.canonical import canonical, chain_hash
-from socle.audit.keys import Signer
-from socle.audit.log import AuditLog
-from socle.audit.verify import Tamper
-from socle.store.database import Database
 
 CHAIN = "tamper"
 

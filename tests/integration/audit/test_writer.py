@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.integration.audit.support import request, rows, running_audit
 
 from socle.audit.config import AuditConfig
 from socle.audit.errors import AuditUnavailable
 from socle.audit.log import build_audit
 from socle.store.database import Database
+from tests.integration.audit.support import request, rows, running_audit
 
 
 async def test_concurrent_appends_share_transactions(db: Database, tmp_path: Path) -> None:
