@@ -89,9 +89,10 @@ _KEYWORDS = (
     r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|token|auth[_-]?token|"
     r"access[_-]?token|refresh[_-]?token|bearer|credentials?|cl[ée][ _]d'?api|jeton|authorization"
 )
-# password=…, "api_key": "…", mot de passe : …, token is …; the value is group "v".
-_ASSIGNMENT = re.compile(
-    rf"(?i:\b[\w.-]{{0,30}}(?:{_KEYWORDS})[\w.-]{{0,20}})[\"']?"
+# What follows a keyword in password=…, "api_key": "…", mot de passe : …, token is …; matched
+# anchored at the end of each keyword (never scanned over the whole text). The value is "v".
+_ASSIGNMENT_TAIL = re.compile(
+    r"[\w.-]{0,20}[\"']?"
     r"(?:\s*(?:=>|:=|[:=])\s*|\s+(?:[cC]['’])?(?i:is|est|was|était|vaut)\s+(?:(?i:le|la|the)\s+)?)"
     r"(?:(?i:bearer|basic)\s+)?"
     r"(?P<q>[\"'`]?)(?P<v>[^\s\"'`,;]{6,200})(?P=q)"
@@ -156,24 +157,26 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
 
 
 def _find_keyword_secrets(text: str, lower: str, out: list[Finding]) -> None:
-    taken: list[tuple[int, int]] = []
-    for m in _ASSIGNMENT.finditer(text):
-        value = m.group("v")
-        if _is_placeholder(value) or not _looks_like_password(value, quoted=bool(m.group("q"))):
-            continue
-        start, end = m.span("v")
-        taken.append((start, end))
-        out.append(Finding(SECRET, start, end, "secret.password_assignment", 0.85, value))
+    taken_until = -1  # one finding per value: later keywords must start past it
     for k in _KEYWORD.finditer(lower):
+        if k.start() < taken_until:
+            continue
+        m = _ASSIGNMENT_TAIL.match(text, k.end())
+        if m is not None:
+            value = m.group("v")
+            quoted = bool(m.group("q"))
+            if not _is_placeholder(value) and _looks_like_password(value, quoted=quoted):
+                start, end = m.span("v")
+                taken_until = end
+                out.append(Finding(SECRET, start, end, "secret.password_assignment", 0.85, value))
+                continue
         for t in _TOKEN.finditer(text, k.end(), min(len(text), k.end() + _ENTROPY_WINDOW + 200)):
             if t.start() - k.end() > _ENTROPY_WINDOW:
                 break
-            if any(s <= t.start() < e for s, e in taken):
-                continue
             token = t.group().rstrip(".")
             if _high_entropy(token):
                 end = t.start() + len(token)
-                taken.append((t.start(), end))
+                taken_until = end
                 out.append(Finding(SECRET, t.start(), end, "secret.high_entropy", 0.75, token))
                 break
 

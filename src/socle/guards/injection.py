@@ -54,6 +54,14 @@ class Family:
     words: frozenset[bytes]
     pattern: re.Pattern[str]
     group: str
+    also: frozenset[bytes]  # a second gate: one of these words too (empty: no second gate)
+    needles: tuple[str, ...]  # substrings of the lower-cased text that open the gate alone
+
+    def triggered(self, words: frozenset[bytes], lower: str) -> bool:
+        """Whether the cheap gates allow running the pattern on this text."""
+        if not self.words.isdisjoint(words) and (not self.also or not self.also.isdisjoint(words)):
+            return True
+        return any(n in lower for n in self.needles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +142,13 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
     (
         "injection.jailbreak_persona",
         0.8,
-        ("dan", "anything", "developer", "anti", "gpt", "développeur", "developpeur", "jailbreak", "jailbroken",
+        ("dan", "anything", "anti", "jailbreak", "jailbroken",
          "jailbreaké", "unfiltered", "uncensored", "unrestricted", "amoral", "character",
-         "personnage", "rôle", "role", "pretend", "evil", "opposite", "bound", "liée", "lié",
-         "limité", "soumis", "antigpt", "betterdan", "stan", "aim", "mode", "god", "censurée",
+         "personnage", "pretend", "evil", "opposite", "bound", "liée", "lié",
+         "limité", "soumis", "antigpt", "betterdan", "stan", "god", "dieu", "censurée",
          "censuree", "censuré", "censure", "filtre", "libérée", "libéré", "libere", "freed",
-         "unchained", "unleashed", "twin", "confidant", "rogue", "unethical", "ia", "fais",
-         "faites", "maintenant", "désormais"),
+         "unchained", "unleashed", "twin", "confidant", "rogue", "unethical", "unrestricted",
+         "jailbreaké", "débridé", "debride", "chaos"),
         r"\bdo anything now\b|\bdan mode\b|\byou are (?:now |going to be |going to act as )?dan\b|\bact as dan\b"
         r"|\b(?:tu es|vous etes|tu deviens|vous devenez) (?:maintenant |desormais |a present )?dan\b"
         r"|\b(?:god|jailbreak|unrestricted|unfiltered|evil|chaos) mode\b|\bmode (?:dieu|sans (?:filtre|restriction|limite)s?|jailbreak)\b"
@@ -322,8 +330,65 @@ _GROUPS = {
     "injection.unrestricted_persona": "injection.jailbreak_persona",
     "injection.no_restrictions": "injection.jailbreak_persona",
 }
+_OBJECTS = (
+    "instructions", "instruction", "rules", "rule", "directives", "directive", "directions",
+    "guidelines", "prompt", "prompts", "constraints", "commands", "orders", "policy", "policies",
+    "programming", "restrictions", "guardrails", "context", "messages", "message", "consignes",
+    "consigne", "règles", "règle", "regles", "regle", "ordres", "contraintes", "programmation",
+    "paramètres", "garde", "limites", "politiques", "politique", "above", "previous", "preceding",
+    "everything", "anything", "tout", "précède", "precede", "user", "utilisateur", "dessus",
+    "told", "configuration", "verbatim", "words", "text", "texte", "lines", "window", "system",
+    "système", "systeme", "creators",
+)
+_LIMITS = (
+    "limits", "limit", "limitations", "rules", "guidelines", "restrictions", "filters",
+    "censorship", "policy", "policies", "limites", "limite", "règles", "règle", "regles",
+    "filtres", "censure", "éthique", "ethique", "morale", "garde",
+)
+# Second gates and needles per family (see Family.triggered): common first words ("show",
+# "you", "system") open a family only together with a word of its object.
+_ALSO: dict[str, tuple[str, ...]] = {
+    "injection.override": _OBJECTS,
+    "injection.override_paraphrase": _OBJECTS,
+    "injection.system_prompt_exfiltration": _OBJECTS,
+    "injection.exfiltration_paraphrase": _OBJECTS,
+    "injection.unrestricted_persona": _LIMITS,
+    "injection.addressed_to_ai": (
+        "if", "si", "note", "message", "instructions", "instruction", "important", "reminder",
+        "attention", "dear", "hey", "hi", "hidden", "ignore", "disregard", "forget", "must",
+        "should", "stop", "never", "don't", "oublie", "consigne", "consignes", "processing",
+        "reading", "summarising", "summarizing", "please", "pour",
+    ),
+    "injection.role_spoofing": (
+        "im_start", "im_end", "endoftext", "inst", "sys", "new", "updated", "real", "actual",
+        "nouvelles", "nouveau", "vraies", "end", "fin", "override", "update", "notice", "alert",
+        "your", "tes", "vos",
+    ),
+    "injection.data_exfiltration": (
+        "conversation", "history", "historique", "messages", "credentials", "passwords", "keys",
+        "key", "secrets", "tokens", "prompt", "transcript", "logs", "log", "identifiants", "mots",
+        "clés", "cles", "jetons", "données", "donnees", "personal", "previous", "précédents",
+        "exfiltrate", "exfiltre", "exfiltrez",
+    ),
+    "injection.persona_switch": (
+        "from", "partir", "tu", "vous", "role", "rôle", "mission", "task", "tâche", "tache",
+        "identity", "identité", "objective", "goal", "purpose", "consigne", "règle", "no",
+    ),
+}  # fmt: skip
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "injection.role_spoofing": ("system:", "system :", "système:", "système :", "<|", "<system"),
+    "injection.data_exfiltration": ("![",),
+}
 FAMILIES: tuple[Family, ...] = tuple(
-    Family(rule, weight, keys(*words), re.compile(pattern), _GROUPS.get(rule, rule))
+    Family(
+        rule,
+        weight,
+        keys(*words),
+        re.compile(pattern),
+        _GROUPS.get(rule, rule),
+        keys(*_ALSO.get(rule, ())),
+        _NEEDLES.get(rule, ()),
+    )
     for rule, weight, words, pattern in _FAMILIES_SPEC
 )
 _GROUP_OF = {f.rule: f.group for f in FAMILIES}
@@ -392,7 +457,9 @@ class InjectionDetector:
         if r.tricks:
             plain_families = list(FAMILIES)  # disguised letters: the words gate saw nothing
         else:
-            plain_families = [f for f in FAMILIES if not f.words.isdisjoint(hits)]
+            lower = view.lower
+            gate_words = words | leet_hits
+            plain_families = [f for f in FAMILIES if f.triggered(gate_words, lower)]
         for family in plain_families:
             weight = _plain_weight(family, r.plain)
             if weight > 0:

@@ -38,7 +38,8 @@ _CONFUSABLES = str.maketrans(
         "„": '"',
     }
 )  # fmt: skip
-_NON_LATIN_LETTER = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
+_NON_LATIN_LETTER = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0131\u0261]")
+_QUOTES = (("‘", "'"), ("’", "'"), ("ʼ", "'"), ("“", '"'), ("”", '"'), ("«", '"'), ("»", '"'), ("„", '"'))
 _LEET = str.maketrans(
     {
         "0": "o",
@@ -59,7 +60,6 @@ _SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*|/](?![ .\-_*|/])){2,}\w(?!\w)")
 _SPACED_SEP = re.compile(r"[ .\-_*|/]")
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX = re.compile(r"(?<![0-9a-fA-F])(?:(?:\\x|0x)?[0-9a-fA-F]{2}[ :]?){8,}")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(slots=True)
@@ -72,10 +72,19 @@ class Readings:
 
 
 def fold(text: str) -> str:
-    """Lower-case, accent-free, single-spaced form that the patterns are written for."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WHITESPACE.sub(" ", stripped.translate(_CONFUSABLES).lower()).strip()
+    """Lower-case, accent-free, single-spaced ASCII form that the patterns are written for.
+
+    Look-alike letters are mapped first; then NFKD splits accents off and the ASCII encoding
+    drops them (and whatever else is not ASCII: the patterns are ASCII).
+    """
+    if not text.isascii():
+        if _NON_LATIN_LETTER.search(text) is not None:
+            text = text.translate(_CONFUSABLES)
+        for quote, plain in _QUOTES:
+            if quote in text:
+                text = text.replace(quote, plain)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(text.lower().split())
 
 
 def readings(

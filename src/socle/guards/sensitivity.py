@@ -17,44 +17,30 @@ _LABEL = (
     r"(?i:classification|niveau|marquage|mention|sensibilit[ée]|sensitivity|label|classe)\s*:?\s*"
 )
 
-# (rule, pattern): case matters — SECRET in capitals is a marking, "le secret de la sauce" is not.
-_MARKERS: tuple[tuple[str, str], ...] = (
-    ("marker.secret", r"\b(?:TR[ÈE]S SECRET|TOP SECRET|SECRET[ -]D[ÉE]FENSE|CONFIDENTIEL[ -]D[ÉE]FENSE)\b"),
-    ("marker.secret", r"(?i:\btr[èe]s secret\b|\btop secret\b|\bsecret[ -]d[ée]fense\b|\bconfidentiel[ -]d[ée]fense\b)"),
-    ("marker.secret", r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])"),
-    ("marker.secret", rf"{_LABEL}(?i:secret)\b|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]"),
-    ("marker.secret", rf"{_LABEL}C3\b|[\[(]C3[\])]"),
-    ("marker.confidential", r"\b(?:CONFIDENTIEL(?:LE)?S?|CONFIDENTIAL|DIFFUSION RESTREINTE|RESTRICTED)\b"),
-    ("marker.confidential", r"(?i:\bstrictement confidentiel(?:le)?s?\b|\bstrictly confidential\b|\bdiffusion restreinte\b|\bne pas diffuser\b|\bdo not (?:distribute|forward)\b)"),
-    ("marker.confidential", rf"{_LABEL}(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|\[(?i:confidentiel(?:le)?|confidential)\]|(?m:^[ \t*#\[(]*(?:Confidentiel(?:le)?|Confidential)\b)"),
-    ("marker.confidential", r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |highly )?(?:confidentiel(?:le)?s?|confidential)\b)"),
-    ("marker.confidential", rf"{_LABEL}C2\b|[\[(]C2[\])]"),
-    ("marker.internal", r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|\binterne uniquement\b)"),
-    ("marker.internal", rf"{_LABEL}C1\b|[\[(]C1[\])]"),
+_SECRET_W = ("secret", "secrète", "défense", "defense")
+_CONF_W = ("confidentiel", "confidentielle", "confidentiels", "confidentielles", "confidential")
+_LABEL_W = ("classification", "niveau", "marquage", "mention", "sensibilité", "sensibilite",
+            "sensitivity", "label", "classe")  # fmt: skip
+
+# (rule, gate words, pattern): a pattern runs only when one of its words is in the text.
+# Case matters — SECRET in capitals is a marking, "le secret de la sauce" is not.
+_MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("marker.secret", _SECRET_W, r"\b(?:TR[ÈE]S SECRET|TOP SECRET|SECRET[ -]D[ÉE]FENSE|CONFIDENTIEL[ -]D[ÉE]FENSE)\b"),
+    ("marker.secret", _SECRET_W, r"(?i:\btr[èe]s secret\b|\btop secret\b|\bsecret[ -]d[ée]fense\b|\bconfidentiel[ -]d[ée]fense\b)"),
+    ("marker.secret", _SECRET_W, r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]"),
+    ("marker.secret", _LABEL_W, rf"{_LABEL}(?:(?i:secret)\b|C3\b)"),
+    ("marker.secret", ("c3",), r"[\[(]C3[\])]"),
+    ("marker.confidential", (*_CONF_W, "restreinte", "restricted"), r"\b(?:CONFIDENTIEL(?:LE)?S?|CONFIDENTIAL|DIFFUSION RESTREINTE|RESTRICTED)\b|\[(?i:confidentiel(?:le)?|confidential)\]|(?m:^[ \t*#\[(]*(?:Confidentiel(?:le)?|Confidential)\b)"),
+    ("marker.confidential", (*_CONF_W, "restreinte", "diffuser", "distribute", "forward"), r"(?i:\bstrictement confidentiel(?:le)?s?\b|\bstrictly confidential\b|\bdiffusion restreinte\b|\bne pas diffuser\b|\bdo not (?:distribute|forward)\b)"),
+    ("marker.confidential", _LABEL_W, rf"{_LABEL}(?:(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|C2\b)"),
+    ("marker.confidential", _CONF_W, r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |highly )?(?:confidentiel(?:le)?s?|confidential)\b)"),
+    ("marker.confidential", ("c2",), r"[\[(]C2[\])]"),
+    ("marker.internal", ("interne", "internal"), r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|\binterne uniquement\b)"),
+    ("marker.internal", _LABEL_W, rf"{_LABEL}C1\b"),
+    ("marker.internal", ("c1",), r"[\[(]C1[\])]"),
 )  # fmt: skip
-_MARKERS_RE = tuple((rule, re.compile(p)) for rule, p in _MARKERS)
-_MARKER_WORDS = keys(
-    "secret",
-    "secrète",
-    "confidentiel",
-    "confidentielle",
-    "confidentiels",
-    "confidentielles",
-    "confidential",
-    "restreinte",
-    "restricted",
-    "interne",
-    "internal",
-    "diffuser",
-    "distribute",
-    "forward",
-    "c1",
-    "c2",
-    "c3",
-    "secret-défense",
-    "secret-defense",
-    "confidentiel-défense",
-)
+_MARKERS_RE = tuple((rule, keys(*words), re.compile(p)) for rule, words, p in _MARKERS)
+_MARKER_WORDS: frozenset[bytes] = frozenset().union(*(w for _, w, _ in _MARKERS_RE))
 
 MARKER_LEVELS: dict[str, str] = {
     "marker.internal": "internal",
@@ -228,7 +214,9 @@ def find_markers(t: TextView, out: list[Finding]) -> None:
     """Confidentiality markings; the rule id names the level the marking asks for."""
     if not t.has_any(_MARKER_WORDS):
         return
-    for rule, pattern in _MARKERS_RE:
+    for rule, words, pattern in _MARKERS_RE:
+        if not t.has_any(words):
+            continue
         for m in pattern.finditer(t.text):
             out.append(Finding(CONFIDENTIALITY_MARKER, m.start(), m.end(), rule, 0.9, m.group()))
 
