@@ -53,9 +53,16 @@ def _route(route: Any) -> Any:
 
 
 def request_record(
-    ctx: RequestContext, kind: str, error: GatewayError | None = None
+    ctx: RequestContext,
+    kind: str,
+    error: GatewayError | None = None,
+    *,
+    finish_reason: str | None = None,
 ) -> dict[str, Any]:
-    """The record of a request (or of a stream's start or end) from its context."""
+    """The record of a request (or of a stream's start or end) from its context.
+
+    ``finish_reason`` is the upstream's, used when ``ctx.finish_reason`` was not set.
+    """
     principal = ctx.principal
     status = error.status if error is not None else ctx.status
     record: dict[str, Any] = {
@@ -96,19 +103,19 @@ def request_record(
             "latency_ms": round(ctx.elapsed_ms, 3),
             "status": status,
             "error_code": error.code if error is not None else ctx.error_code,
-            "finish_reason": ctx.finish_reason,
+            "finish_reason": ctx.finish_reason or finish_reason,
             "applied_defaults": dict(ctx.applied_defaults),
         }
     )
     if kind == KIND_STREAM_END:
-        record["end_reason"] = _end_reason(ctx, error)
+        record["end_reason"] = _end_reason(record["finish_reason"], error)
     return record
 
 
-def _end_reason(ctx: RequestContext, error: GatewayError | None) -> str:
+def _end_reason(finish_reason: str | None, error: GatewayError | None) -> str:
     """Why a stream ended: the model's finish reason, the error code, or a disconnect."""
-    if ctx.finish_reason:
-        return ctx.finish_reason
+    if finish_reason:
+        return finish_reason
     if error is not None:
         return error.code or "error"
     return "incomplete"

@@ -42,6 +42,7 @@ class _State:
     stream_started: bool = False
     answer: list[Any] = field(default_factory=list)
     streamed: dict[int, list[str]] = field(default_factory=dict)
+    finish_reason: str | None = None  # as the upstream reported it, when nobody set ctx's
 
 
 class AuditStage(Stage):
@@ -67,10 +68,11 @@ class AuditStage(Stage):
 
     async def on_response(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
         state = self._state(ctx)
+        choices = response.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            state.finish_reason = choices[0].get("finish_reason")
         if state.store_content:
-            state.answer = [
-                choice.get("message") for choice in response.get("choices") or [] if choice
-            ]
+            state.answer = [choice.get("message") for choice in choices if choice]
         return response
 
     def wrap_stream(
@@ -87,8 +89,10 @@ class AuditStage(Stage):
                 # Durable before the first byte leaves: a stream cut by a crash still has its start.
                 await self.audit.append(request_record(ctx, KIND_STREAM_START))
                 state.stream_started = True
-            if state.store_content:
-                for choice in chunk.get("choices") or []:
+            for choice in chunk.get("choices") or []:
+                if choice.get("finish_reason"):
+                    state.finish_reason = choice["finish_reason"]
+                if state.store_content:
                     text = (choice.get("delta") or {}).get("content")
                     if isinstance(text, str):
                         state.streamed.setdefault(int(choice.get("index", 0)), []).append(text)
@@ -98,7 +102,7 @@ class AuditStage(Stage):
         """Write the request's record (or the stream's end record)."""
         state = self._state(ctx)
         kind = KIND_STREAM_END if state.stream_started else KIND_REQUEST
-        record = request_record(ctx, kind, error)
+        record = request_record(ctx, kind, error, finish_reason=state.finish_reason)
         content = self._content(ctx, state) if state.store_content else None
         subject = ctx.user or (ctx.principal.project_id if ctx.principal else None)
         if kind == KIND_STREAM_END:

@@ -19,6 +19,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from socle.audit.config import AuditConfig
 from socle.audit.errors import AuditKeyError
@@ -102,6 +103,11 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except AuditKeyError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    except DBAPIError as exc:
+        raise _fail(
+            f"database error: {exc.orig} (is the schema up to date? `socle db upgrade`)",
+            EXIT_FAILURE,
+        ) from None
 
 
 def _time(value: str | None, option: str) -> float | None:

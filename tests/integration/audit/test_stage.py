@@ -32,8 +32,8 @@ class Upstream:
         if self.fail is not None:
             raise self.fail
         ctx.deployment, ctx.location = "sim-1", "on_prem"
-        ctx.finish_reason = "stop"
-        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}}]}
+        message = {"role": "assistant", "content": ANSWER}
+        return {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
 
     async def embeddings(self, ctx: RequestContext) -> dict[str, Any]:
         return {"data": []}
@@ -42,7 +42,8 @@ class Upstream:
         ctx.deployment = "sim-1"
         for part in ANSWER.split(" "):
             yield {"choices": [{"index": 0, "delta": {"content": part + " "}}]}
-        ctx.finish_reason = "stop"
+        # As upstreams do: the finish reason comes in the last chunk, not in the context.
+        yield {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
 
 
 def context(stream: bool = False, store: bool = False) -> RequestContext:
@@ -79,6 +80,7 @@ async def test_record_committed_before_the_response(audit: AuditLog, db: Databas
     assert response["choices"][0]["message"]["content"] == ANSWER
     assert record["kind"] == "request" and record["request_id"] == "req_n"
     assert record["deployment"] == "sim-1" and record["status"] == 200
+    assert record["finish_reason"] == "stop"
     assert "content" not in record
     assert ANSWER not in str(record) and "Salut" not in str(record)
 
