@@ -6,14 +6,18 @@ The pattern (used here with a bare writer process, and reusable with a server pr
    ``sync`` mode, or an HTTP 200 arrived), its request id is appended to an :class:`AckLog`;
 2. :func:`wait_for_acks` until enough are logged, then :func:`kill_hard` (SIGKILL, no cleanup);
 3. restart, then :func:`missing_records` must be empty and :func:`verify_database` must pass.
+
+:class:`HttpLoad` is the client side against a real server (``tests/support/server.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -145,3 +149,75 @@ async def verify_database(
 ) -> VerifyReport:
     """Verify the stored chains (all, or ``chains``) against ``trusted``."""
     return await verify_source(DatabaseSource(database), trusted, chains=chains)
+
+
+class HttpLoad:
+    """Concurrent chat requests from a background thread; each 200 is logged in an AckLog.
+
+    Every request carries its own ``X-Request-Id``, which the gateway keeps as the audit record's
+    request id. Connection errors (a killed server) are retried after a pause until :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        acks: AckLog,
+        *,
+        prefix: str,
+        concurrency: int = 32,
+        model: str = "sim-small",
+        max_seconds: float = 120.0,
+    ) -> None:
+        self.base_url = base_url
+        self.api_key = api_key
+        self.acks = acks
+        self.prefix = prefix
+        self.concurrency = concurrency
+        self.model = model
+        self.max_seconds = max_seconds
+        self.statuses: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self) -> HttpLoad:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    async def _run(self) -> None:
+        import httpx
+
+        deadline = time.monotonic() + self.max_seconds
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=15, limits=limits
+        ) as client:
+
+            async def worker(number: int) -> None:
+                sent = 0
+                while not self._stop.is_set() and time.monotonic() < deadline:
+                    request_id = f"{self.prefix}-{number}-{sent}"
+                    sent += 1
+                    body = {
+                        "model": self.model,
+                        "user": f"user{number % 4}",
+                        "messages": [{"role": "user", "content": f"question {request_id}"}],
+                    }
+                    try:
+                        response = await client.post(
+                            "/v1/chat/completions", json=body, headers={"X-Request-Id": request_id}
+                        )
+                    except httpx.HTTPError:
+                        await asyncio.sleep(0.05)
+                        continue
+                    status = response.status_code
+                    self.statuses[status] = self.statuses.get(status, 0) + 1
+                    if status == 200:
+                        self.acks.ack(request_id)
+
+            await asyncio.gather(*(worker(n) for n in range(self.concurrency)))
