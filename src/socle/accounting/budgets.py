@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from socle.accounting.backend import CounterRef
@@ -9,6 +10,8 @@ from socle.accounting.config import BudgetRule, Period, Scope
 from socle.accounting.periods import PeriodClock
 from socle.accounting.prices import to_nano
 from socle.pipeline.context import Principal
+
+_CACHE_LIMIT = 50_000
 
 
 def principal_ids(principal: Principal) -> dict[Scope, str | None]:
@@ -33,6 +36,11 @@ class BudgetPlan:
         self.clock = clock
         self._exact: dict[tuple[Scope, str], list[BudgetRule]] = defaultdict(list)
         self._each: dict[Scope, list[BudgetRule]] = defaultdict(list)
+        # Counters by caller, valid until the first of their periods ends: the hot path then
+        # costs one dictionary lookup (and the same CounterRef objects hash and compare fast).
+        self._cache: dict[
+            tuple[str, str, str | None, str], tuple[float, tuple[CounterRef, ...]]
+        ] = {}
         for rule in self.rules:
             if rule.id == "*":
                 self._each[rule.scope].append(rule)
@@ -46,6 +54,18 @@ class BudgetPlan:
         """Every counter of this principal under some rule, with its tightest hard limit."""
         if not self.rules:
             return ()
+        key = (principal.key_id, principal.project_id, principal.team_id, principal.org_id)
+        cached = self._cache.get(key)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        counters = self._resolve(principal, now)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        ends = [c.period_end for c in counters if c.period_end is not None]
+        self._cache[key] = (min(ends, default=math.inf), counters)
+        return counters
+
+    def _resolve(self, principal: Principal, now: float) -> tuple[CounterRef, ...]:
         found: list[CounterRef] = []
         for scope, scope_id in principal_ids(principal).items():
             if not scope_id:
