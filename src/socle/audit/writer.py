@@ -134,6 +134,17 @@ class ChainWriter:
         await self._claim()
         _LIVE_OWNERS.add(self.owner)
         self._task = asyncio.create_task(self._run(), name=f"audit-writer:{self.chain}")
+        self._task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        """If the writer task dies, nobody must wait forever for a commit that won't come."""
+        if task.cancelled() or task.exception() is not None:
+            log.error("audit writer of chain %s stopped", self.chain, exc_info=task.exception())
+            self._stopping = True
+            for item in self._queue:
+                if item.future is not None and not item.future.done():
+                    item.future.set_exception(AuditUnavailable("the audit writer stopped"))
+            self._queue.clear()
 
     async def stop(self) -> None:
         """Commit everything queued, sign a final checkpoint and release the chain's lease."""
@@ -413,9 +424,12 @@ class ChainWriter:
         if error is None:
             self.committed += len(batch)
         else:
-            # Records nobody waits for (async mode) are kept and retried with the next batch.
+            # Records nobody waits for (async mode) are kept and retried with the next batch,
+            # except when stopping: then they are lost, and said so.
             kept = [p for p in batch if p.future is None]
-            if kept:
+            if kept and self._stopping:
+                log.error("audit chain %s: %d async records lost at stop", self.chain, len(kept))
+            elif kept:
                 self._queue[:0] = kept
                 await asyncio.sleep(0.5)
 
