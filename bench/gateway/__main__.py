@@ -180,7 +180,9 @@ def main() -> int:
         if record.result is not None and record.result.first_error_body:
             detail += f"; first error answer: {record.result.first_error_body[:200]}"
         print(f"  FAILED {record.label} {record.scenario} c{record.concurrency}: {detail}")
-    return 1 if failed or runner.interrupted else 0
+    for failure in runner.failures:
+        print(f"  HARNESS ERROR {failure}")
+    return 1 if failed or runner.failures or runner.interrupted else 0
 
 
 if __name__ == "__main__":

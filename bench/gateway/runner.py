@@ -89,6 +89,7 @@ class Runner:
     skipped: list[dict[str, str]] = field(default_factory=list)
     streams: list[StreamSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
     socle_key: str = field(default_factory=lambda: "sk-socle-" + secrets.token_urlsafe(32))
     litellm_key: str = field(default_factory=lambda: "sk-bench-" + secrets.token_hex(16))
     deadline: float = 0.0
@@ -124,6 +125,9 @@ class Runner:
             yield
         except (ServiceError, SocleUnavailable, LiteLLMUnavailable, TimeBudgetExceeded) as exc:
             self.skip(what, str(exc))
+        except Exception as exc:  # a harness bug must not leave the other systems unmeasured
+            self.failures.append(f"{what}: {type(exc).__name__}: {exc}")
+            self.skip(what, f"unexpected {type(exc).__name__}: {exc}")
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -427,14 +431,15 @@ class Runner:
         ]
         socle_service = None
         if socle_problem is None:
-            endpoint = self._start_socle("socle-sqlite", 1)
-            socle_service = endpoint.service
-            targets.append(
-                StreamTarget(
-                    "socle-sqlite", f"{endpoint.origin}/v1/chat/completions", endpoint.headers()
-                )
-            )
-        else:
+            try:
+                endpoint = self._start_socle("socle-sqlite", 1)
+            except ServiceError as exc:
+                socle_problem = str(exc)
+            else:
+                socle_service = endpoint.service
+                url = f"{endpoint.origin}/v1/chat/completions"
+                targets.append(StreamTarget("socle-sqlite", url, endpoint.headers()))
+        if socle_problem is not None:
             self.skip("streaming (socle)", socle_problem)
         self.streams = run_measure(
             targets,
@@ -481,4 +486,5 @@ class Runner:
             },
             "skipped": self.skipped,
             "notes": self.notes,
+            "failures": self.failures,
         }

@@ -43,8 +43,9 @@ async def _chat(request: web.Request) -> web.StreamResponse:
     for event in events:
         if delay > 0:
             await asyncio.sleep(delay)
-        await resp.write(event)
+        # Stamped before the write: the write may return after the client already read it.
         emitted.append(time.monotonic_ns())
+        await resp.write(event)
         delay = settings.interval_ms / 1000
     # Kept before the closing events go out, so a client that has read [DONE] finds them.
     found = MARKER.search(raw)

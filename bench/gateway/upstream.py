@@ -9,6 +9,8 @@ so that time-to-first-token and per-chunk latency can be measured.
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import sys
 from dataclasses import dataclass
@@ -58,7 +60,11 @@ def nginx_config(work: Path, port: int) -> str:
     answer = payloads.completion_bytes().decode()
     temp = work / "nginx-temp"
     files = work / "nginx-files"
+    # A root master would run its worker as nobody, which may not read files under a private
+    # directory; the worker runs as the user that wrote them instead.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
     return f"""
+{user}
 worker_processes 1;
 daemon off;
 pid {work}/nginx.pid;

@@ -1,0 +1,191 @@
+"""Tests of the harness itself: ``python -m pytest bench/gateway -q`` (about 10 s).
+
+Pure parts are checked on made-up inputs; the servers (mock upstreams, passthrough, wrk) are
+started for real on loopback, and skipped with a reason when nginx or wrk is not installed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bench.gateway import payloads
+from bench.gateway.cpu import cpu_delta, tree_cpu_seconds
+from bench.gateway.passthrough import start_passthrough
+from bench.gateway.procs import ServiceGroup, http_post
+from bench.gateway.results import RunRecord, analyse
+from bench.gateway.settings import parse_ints, parse_systems
+from bench.gateway.socle_config import deep_merge, socle_config
+from bench.gateway.stream_client import StreamTarget, _transits, percentile, run_measure
+from bench.gateway.upstream import nginx_quote, start_nginx, start_python_upstream
+from bench.gateway.wrk import WrkResult, lua_script, run_wrk
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def group(tmp_path: Path) -> Iterator[ServiceGroup]:
+    with ServiceGroup(tmp_path / "logs") as services:
+        yield services
+
+
+def test_nginx_quote_escapes_and_refuses_variables() -> None:
+    assert nginx_quote("l'objet \\ a\nb") == "'l\\'objet \\\\ a\\nb'"
+    with pytest.raises(ValueError, match=r"\$"):
+        nginx_quote("cost $5")
+
+
+def test_payloads_are_valid_openai_messages() -> None:
+    body = orjson.loads(payloads.request_bytes("chat"))
+    assert 450 <= len(payloads.request_bytes("chat")) <= 700
+    assert body["messages"][1]["role"] == "user"
+    assert orjson.loads(payloads.request_bytes("stream"))["stream"] is True
+    assert "IBAN" in orjson.loads(payloads.request_bytes("pii"))["messages"][1]["content"]
+    answer = orjson.loads(payloads.completion_bytes())
+    assert answer["usage"]["total_tokens"] == 192
+    events = payloads.stream_bytes(40).split(b"\n\n")
+    assert events[-2:] == [b"data: [DONE]", b""]
+    assert len(events) == 1 + 40 + 3 + 1  # role, content, finish + usage + [DONE], trailing
+
+
+def test_lua_script_carries_body_and_key() -> None:
+    script = lua_script(b'{"a": 1}', "sk-test")
+    assert 'wrk.body = [==[{"a": 1}]==]' in script
+    assert '"Bearer sk-test"' in script
+    assert "Authorization" not in lua_script(b"{}", None)
+    with pytest.raises(ValueError):
+        lua_script(b'{"a": "]==]"}', None)
+
+
+def test_system_selection() -> None:
+    assert parse_systems("passthrough,socle") == {"passthrough", "socle-sqlite", "socle-pg"}
+    with pytest.raises(ValueError, match="unknown system"):
+        parse_systems("nginx,envoy")
+    assert parse_ints("32,8,8") == (8, 32)
+
+
+def test_deep_merge_overrides_and_deletes() -> None:
+    base = socle_config(
+        backend="pg", chat_base="http://a/v1", stream_base="http://b/v1", paced_base=None
+    )
+    assert base["accounting"]["backend"] == "redis"
+    merged = deep_merge(base, {"audit": {"mode": "async"}, "guards": None})
+    assert merged["audit"] == {"mode": "async"}
+    assert "guards" not in merged
+    assert base["audit"] == {"mode": "sync"}  # the original is untouched
+
+
+def test_transits_follow_regrouped_chunks() -> None:
+    pieces = payloads.stream_pieces(4)
+    ends = list(itertools.accumulate(len(p) for p in pieces))
+    emitted = [1_000_000 * (i + 1) for i in range(4)]
+    # The gateway sent chunks 0-1 together at 2.5 ms and chunks 2-3 together at 5 ms.
+    arrivals = [(ends[1], 2_500_000), (ends[3], 5_000_000)]
+    assert _transits(emitted, arrivals, 4) == [1.5, 0.5, 2.0, 1.0]
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+    assert percentile([], 99) is None
+
+
+def _record(system: str, workers: int, c: int, rps: float, p99: float) -> RunRecord:
+    result = WrkResult(
+        requests=int(rps * 10),
+        duration_s=10.0,
+        rps=rps,
+        p50_ms=p99 / 2,
+        p90_ms=p99,
+        p99_ms=p99,
+        mean_ms=p99 / 2,
+        max_ms=p99,
+    )
+    return RunRecord(system, workers, "chat", c, result=result, cpu_s=1.0)
+
+
+def test_analysis_ratios_and_targets() -> None:
+    records = [
+        _record("passthrough", 1, 8, 2000, 4.0),
+        _record("socle-sqlite", 1, 8, 1200, 7.0),
+        _record("socle-sqlite", 2, 8, 2100, 6.0),
+        _record("litellm", 1, 8, 50, 300.0),
+    ]
+    failed = _record("socle-sqlite", 1, 8, 9999, 1.0)
+    failed.result.errors["non_2xx"] = 3  # type: ignore[union-attr]
+    analysis = analyse([failed, *records], [8])
+    assert analysis.ratios["socle-sqlite/passthrough rps c8"] == 0.6
+    assert analysis.ratios["socle-sqlite p99 added ms c8"] == 3.0
+    assert analysis.ratios["socle-sqlite/litellm rps c8"] == 24.0
+    assert analysis.ratios["socle-sqlite x2/x1 rps c8"] == 1.75
+    verdicts = {t.name: t.passed for t in analysis.targets}
+    assert verdicts["socle-sqlite ×1 c8 RPS / passthrough"] is True
+    assert verdicts["socle-sqlite ×2 / ×1 RPS (c8)"] is True
+    assert verdicts["socle-pg ×1 c8 RPS / passthrough"] is None  # not measured
+
+
+_BURN = (
+    "import time\n"
+    "print('start', flush=True)\n"
+    "end = time.process_time() + 0.3\n"
+    "while time.process_time() < end: pass\n"
+    "print('done', flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_cpu_of_a_process_tree() -> None:
+    # A parent whose child burns 0.3 s of CPU by its own clock: a busy machine only slows it.
+    argv = [
+        sys.executable,
+        "-c",
+        f"import subprocess, sys; sys.exit(subprocess.call({[sys.executable, '-c', _BURN]!r}))",
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "start"
+        before = tree_cpu_seconds(proc.pid)
+        assert proc.stdout.readline().strip() == "done"
+        after = tree_cpu_seconds(proc.pid)
+        assert len(after) == 2  # the parent and its busy child
+        assert 0.2 <= cpu_delta(before, after) < 1.0
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_passthrough_relays_json_and_stream(group: ServiceGroup) -> None:
+    upstream = start_python_upstream(group, "paced", chunks=5, interval_ms=5, first_ms=5)
+    _, origin = start_passthrough(group, "passthrough", upstream.origin)
+    status, body = http_post(f"{origin}/v1/chat/completions", payloads.request_bytes("chat"), JSON)
+    assert (status, body) == (200, payloads.completion_bytes())
+    targets = [
+        StreamTarget("upstream", f"{upstream.chat_base}/chat/completions", JSON),
+        StreamTarget("passthrough", f"{origin}/v1/chat/completions", JSON),
+    ]
+    summaries = run_measure(
+        targets, f"{upstream.origin}/timings", chunks=5, rounds=1, concurrency=2
+    )
+    for summary in summaries:
+        assert summary.errors == 0, summary.first_error
+        assert summary.content_events_per_stream == 5
+        assert summary.transit_p50_ms is not None and 0 <= summary.transit_p50_ms < 50
+        assert summary.ttft_p50_ms is not None and summary.ttft_p50_ms >= 5
+
+
+@pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("wrk")), reason="needs nginx, wrk")
+def test_wrk_on_nginx_counts_requests_and_errors(group: ServiceGroup, tmp_path: Path) -> None:
+    upstream = start_nginx(group, tmp_path)
+    script = tmp_path / "chat.lua"
+    script.write_text(lua_script(payloads.request_bytes("chat"), None))
+    good = run_wrk(f"{upstream.chat_base}/chat/completions", script, connections=4, duration_s=1)
+    assert good.requests > 100 and not good.errors and good.p99_ms > 0
+    bad = run_wrk(f"{upstream.origin}/missing", script, connections=4, duration_s=1)
+    assert bad.errors["non_2xx"] == bad.statuses["404"] > 0
+    assert "404" in bad.first_error_body
