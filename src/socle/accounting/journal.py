@@ -60,8 +60,19 @@ class UsageTotals:
     defaults_applied: int = 0
 
     def merge(self, other: UsageTotals) -> None:
-        for name in self.__slots__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.requests += other.requests
+        self.errors += other.errors
+        self.refused += other.refused
+        self.estimated += other.estimated
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+        self.cost_nano += other.cost_nano
+        self.energy_kwh += other.energy_kwh
+        self.co2e_g += other.co2e_g
+        self.temperature_sum += other.temperature_sum
+        self.temperature_count += other.temperature_count
+        self.defaults_applied += other.defaults_applied
 
 
 class UsageBuffer:

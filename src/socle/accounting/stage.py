@@ -95,9 +95,12 @@ class AccountingStage(Stage):
         ticket.prompt_estimate = estimate_prompt(ctx.endpoint, ctx.body)
         if ctx.endpoint != "embeddings":
             limit = request_limit(ctx.body)
-            ticket.max_output = (
-                limit if limit is not None else self.config.reservation.default_max_output_tokens
-            )
+            if limit is None:
+                limit = self.config.reservation.default_max_output_tokens
+            choices = ctx.body.get("n")
+            if isinstance(choices, int) and not isinstance(choices, bool) and choices > 1:
+                limit *= choices  # every choice may use the whole limit
+            ticket.max_output = limit
         prompt = math.ceil(ticket.prompt_estimate * self.config.reservation.prompt_margin)
         ticket.candidates = tuple(getattr(ctx.route, "candidates", None) or ())
         amount = max(

@@ -195,3 +195,15 @@ async def test_a_broken_stream_is_charged_for_what_was_streamed_and_releases_the
     # An upstream failure before any output costs nothing.
     ctx2, _ = await run_stream(rt, [delta("a")], fail_after=0)
     assert ctx2.cost == 0.0 and ctx2.usage.total_tokens == 0
+
+
+async def test_several_choices_multiply_the_reserved_output() -> None:
+    rt = runtime(config(budgets=[{"scope": "key", "limit": 1.0}], reservation={"prompt_margin": 1}))
+    ctx = context(max_tokens=100)
+    ctx.body["n"] = 3
+    await rt.stage.before_call(ctx)
+    ticket = ctx.reservation
+    assert isinstance(ticket, Ticket) and ticket.max_output == 300
+    assert ticket.reservation is not None
+    assert ticket.reservation.amount == ticket.prompt_estimate * 1000 + 300 * 2000
+    await rt.stage.finish(ctx, None)
