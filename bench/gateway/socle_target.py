@@ -1,8 +1,9 @@
 """Socle under test: SQLite in a fresh data directory, or PostgreSQL + Redis on a bench database.
 
 Started with the installed ``socle serve`` command. The PostgreSQL run uses its own database
-(``socle_bench`` by default, dropped and recreated before each start, never the ``test``
-database) and its own Redis database index (flushed before each start).
+(``socle_bench_w<workers>``, dropped and recreated before each start, never the ``test``
+database) and its own Redis database index (7 for one worker, 8 for two; flushed before each
+start).
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ class SocleBackend:
     name: str  # "sqlite" or "pg"
     pg_database: str = "socle_bench"
     redis_db: int = 7
+
+    @classmethod
+    def for_system(cls, system: str, workers: int) -> SocleBackend:
+        """The backend of ``socle-sqlite`` / ``socle-pg`` with ``workers`` workers.
+
+        Instances run side by side, so each PostgreSQL one gets its own database
+        (``socle_bench_w<N>``) and Redis index (6 + N).
+        """
+        if system == "socle-pg":
+            return cls("pg", pg_database=f"socle_bench_w{workers}", redis_db=6 + workers)
+        return cls("sqlite")
 
     @property
     def database_url(self) -> str | None:

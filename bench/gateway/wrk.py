@@ -9,6 +9,7 @@ error is marked not ok and must not be read as throughput.
 from __future__ import annotations
 
 import resource
+import statistics
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -162,4 +163,39 @@ def _parse(raw: dict[str, Any]) -> WrkResult:
         mean_ms=raw["mean_us"] / 1000,
         max_ms=raw["max_us"] / 1000,
         errors=errors,
+    )
+
+
+def merge_slices(slices: list[WrkResult]) -> WrkResult:
+    """One result from the slices of an interleaved measurement.
+
+    Counts, durations and CPU add up (so RPS is total requests over total time); latency
+    percentiles are the median of the slices' percentiles, since wrk's histograms cannot be
+    merged from its summary (slices are equal in length, so this stays close).
+    """
+    if not slices:
+        raise ValueError("no slice to merge")
+    requests = sum(s.requests for s in slices)
+    duration = sum(s.duration_s for s in slices)
+    errors: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    for piece in slices:
+        for key, value in piece.errors.items():
+            errors[key] = errors.get(key, 0) + value
+        for key, value in piece.statuses.items():
+            statuses[key] = statuses.get(key, 0) + value
+    cpu = [s.cpu_s for s in slices if s.cpu_s is not None]
+    return WrkResult(
+        requests=requests,
+        duration_s=duration,
+        rps=requests / duration if duration else 0.0,
+        p50_ms=statistics.median(s.p50_ms for s in slices),
+        p90_ms=statistics.median(s.p90_ms for s in slices),
+        p99_ms=statistics.median(s.p99_ms for s in slices),
+        mean_ms=sum(s.mean_ms * s.requests for s in slices) / requests if requests else 0.0,
+        max_ms=max(s.max_ms for s in slices),
+        errors=errors,
+        statuses=statuses,
+        first_error_body=next((s.first_error_body for s in slices if s.first_error_body), ""),
+        cpu_s=sum(cpu) if cpu else None,
     )

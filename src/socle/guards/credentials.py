@@ -16,71 +16,43 @@ import re
 from socle.guards.findings import SECRET, Finding
 from socle.guards.textview import TextView
 
-# (rule, pattern, confidence): tokens with a provider's fixed prefix and shape. Group "v", when
-# present, is the secret part of the match.
-_PREFIXED: tuple[tuple[str, str, float], ...] = (
-    ("secret.aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b", 0.95),
-    ("secret.gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])", 0.95),
-    ("secret.google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}", 0.9),
-    ("secret.github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 0.98),
-    ("secret.github_pat", r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b", 0.98),
-    ("secret.gitlab_token", r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}(?![\w-])", 0.98),
-    ("secret.anthropic_api_key", r"\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])", 0.98),
-    ("secret.openai_api_key", r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{32,}(?![\w-])", 0.95),
-    ("secret.slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", 0.95),
-    ("secret.slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", 0.95),
-    ("secret.stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", 0.97),
-    ("secret.huggingface_token", r"\bhf_[A-Za-z0-9]{30,}\b", 0.95),
-    ("secret.npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", 0.95),
-    ("secret.sendgrid_key", r"\bSG\.[\w-]{22}\.[\w-]{43}\b", 0.97),
-    ("secret.azure_storage_key", r"AccountKey=(?P<v>[A-Za-z0-9+/]{80,}={0,2})", 0.97),
-    ("secret.azure_sas_signature", r"[?&]sig=(?P<v>[A-Za-z0-9%+/]{30,}={0,2})", 0.9),
-    ("secret.azure_client_secret", r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])", 0.9),
-    ("secret.mistral_api_key", r"(?i:mistral)[\w .-]{0,20}?(?:key|token)?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9]{32})\b", 0.9),
-    ("secret.aws_secret_access_key", r"(?i:aws)[\w .-]{0,20}?(?i:secret)[\w .-]{0,20}?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", 0.95),
-    ("secret.private_key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)", 0.99),
-    ("secret.connection_string", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?P<v>[^\s@/\"'<>]{3,128})@[\w.-]+", 0.9),
+# (rule, trigger literals, pattern, confidence): tokens with a provider's fixed prefix and
+# shape. A rule runs only when one of its literals is in the text (one cheap pass finds them
+# all). Group "v", when present, is the secret part of the match.
+_PREFIXED: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
+    ("secret.aws_access_key_id", ("AKIA", "ASIA", "ABIA", "ACCA"), r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b", 0.95),
+    ("secret.gcp_api_key", ("AIza",), r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])", 0.95),
+    ("secret.google_oauth_token", ("ya29.",), r"\bya29\.[0-9A-Za-z_-]{20,}", 0.9),
+    ("secret.github_token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 0.98),
+    ("secret.github_pat", ("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b", 0.98),
+    ("secret.gitlab_token", ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glsoat-"), r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}(?![\w-])", 0.98),
+    ("secret.anthropic_api_key", ("sk-",), r"\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])", 0.98),
+    ("secret.openai_api_key", ("sk-",), r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{32,}(?![\w-])", 0.95),
+    ("secret.slack_token", ("xox",), r"\bxox[abposre]-[A-Za-z0-9-]{10,}", 0.95),
+    ("secret.slack_webhook", ("hooks.slack",), r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", 0.95),
+    ("secret.stripe_key", ("sk_live_", "sk_test_", "rk_live_", "rk_test_"), r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", 0.97),
+    ("secret.huggingface_token", ("hf_",), r"\bhf_[A-Za-z0-9]{30,}\b", 0.95),
+    ("secret.npm_token", ("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b", 0.95),
+    ("secret.sendgrid_key", ("SG.",), r"\bSG\.[\w-]{22}\.[\w-]{43}\b", 0.97),
+    ("secret.azure_storage_key", ("AccountKey=",), r"AccountKey=(?P<v>[A-Za-z0-9+/]{80,}={0,2})", 0.97),
+    ("secret.azure_sas_signature", ("sig=",), r"[?&]sig=(?P<v>[A-Za-z0-9%+/]{30,}={0,2})", 0.9),
+    ("secret.azure_client_secret", ("Q~",), r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])", 0.9),
+    ("secret.private_key", ("-----BEGIN",), r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)", 0.99),
+    ("secret.connection_string", ("://",), r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?P<v>[^\s@/\"'<>]{3,128})@[\w.-]+", 0.9),
 )  # fmt: skip
-_PREFIXED_RE = tuple((rule, re.compile(p), c) for rule, p, c in _PREFIXED)
-
-# One cheap pass decides whether any prefixed rule can match at all: an alternation of plain
-# literals lets ``re`` skip ahead quickly, where character classes would test every position.
-_PREFIX_LITERALS = (
-    "AKIA",
-    "ASIA",
-    "ABIA",
-    "ACCA",
-    "AIza",
-    "ya29.",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "glpat-",
-    "gldt-",
-    "glrt-",
-    "glptt-",
-    "glcbt-",
-    "glsoat-",
-    "sk-",
-    "xox",
-    "hooks.slack",
-    "sk_live_",
-    "sk_test_",
-    "rk_live_",
-    "rk_test_",
-    "hf_",
-    "npm_",
-    "SG.",
-    "AccountKey=",
-    "sig=",
-    "Q~",
-    "-----BEGIN",
-    "://",
-)
-_TRIGGER = re.compile("|".join(re.escape(lit) for lit in _PREFIX_LITERALS))
+# Matched on the lower-cased text: these rules are led by a keyword, not a prefix.
+_KEYWORD_LED: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
+    ("secret.mistral_api_key", ("mistral",), r"(?i:mistral)[\w .-]{0,20}?(?:key|token)?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9]{32})\b", 0.9),
+    ("secret.aws_secret_access_key", ("aws",), r"(?i:aws)[\w .-]{0,20}?(?i:secret)[\w .-]{0,20}?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", 0.95),
+)  # fmt: skip
+_RULES_BY_LITERAL: dict[str, list[tuple[str, re.Pattern[str], float]]] = {}
+for _rule, _literals, _pattern, _confidence in _PREFIXED:
+    for _literal in _literals:
+        _RULES_BY_LITERAL.setdefault(_literal, []).append((_rule, re.compile(_pattern), _confidence))
+_KEYWORD_LED_RE = tuple((r, lits, re.compile(p), c) for r, lits, p, c in _KEYWORD_LED)
+# One pass over the text finds every trigger literal: an alternation of plain literals lets
+# ``re`` skip ahead quickly, where character classes would test every position.
+_TRIGGER = re.compile("|".join(re.escape(lit) for lit in sorted(_RULES_BY_LITERAL, key=len, reverse=True)))
 
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
@@ -97,25 +69,13 @@ _ASSIGNMENT_TAIL = re.compile(
     r"(?:(?i:bearer|basic)\s+)?"
     r"(?P<q>[\"'`]?)(?P<v>[^\s\"'`,;]{6,200})(?P=q)"
 )
+# Literals one of which every keyword-led secret contains ("pass" alone would open the gate
+# for every "passer", "key" for every "keyboard").
 _KEYWORD_LITERALS = (
-    "pass",
-    "pwd",
-    "mot de passe",
-    "mot_de_passe",
-    "mdp",
-    "secret",
-    "api_key",
-    "api-key",
-    "apikey",
-    "key",
-    "token",
-    "bearer",
-    "credential",
-    "jeton",
-    "authoriz",
-    "clé d",
-    "cle d",
-)
+    "passw", "passphrase", "pass=", "pass:", 'pass"', "pwd", "mot de passe", "mot_de_passe",
+    "mdp", "secret", "api_key", "api-key", "apikey", "_key", "-key", "key=", "key:", 'key"',
+    "token", "bearer", "credential", "jeton", "authoriz", "clé d", "cle d",
+)  # fmt: skip
 _KEYWORD_GATE = re.compile("|".join(re.escape(lit) for lit in _KEYWORD_LITERALS))
 _KEYWORD = re.compile(_KEYWORDS)  # matched on the lower-cased text
 
@@ -138,16 +98,22 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
     """Every kind of secret this module knows; see the module docstring."""
     text = t.text
     lower = t.lower
-    if _TRIGGER.search(text) is not None or "mistral" in lower or "aws" in lower:
-        for rule, pattern, confidence in _PREFIXED_RE:
-            for m in pattern.finditer(text):
-                if m.re.groupindex.get("v"):
-                    start, end = m.span("v")
-                    if rule == "secret.connection_string" and _is_placeholder(m.group("v")):
-                        continue
-                else:
-                    start, end = m.span()
-                out.append(Finding(SECRET, start, end, rule, confidence, text[start:end]))
+    rules: dict[str, tuple[re.Pattern[str], float]] = {}
+    for lit in {m.group() for m in _TRIGGER.finditer(text)}:
+        for rule, pattern, confidence in _RULES_BY_LITERAL[lit]:
+            rules[rule] = (pattern, confidence)
+    for rule, literals, pattern, confidence in _KEYWORD_LED_RE:
+        if any(lit in lower for lit in literals):
+            rules[rule] = (pattern, confidence)
+    for rule, (pattern, confidence) in rules.items():
+        for m in pattern.finditer(text):
+            if m.re.groupindex.get("v"):
+                start, end = m.span("v")
+                if rule == "secret.connection_string" and _is_placeholder(m.group("v")):
+                    continue
+            else:
+                start, end = m.span()
+            out.append(Finding(SECRET, start, end, rule, confidence, text[start:end]))
     if "eyJ" in text:
         for m in _JWT.finditer(text):
             if _jwt_header_ok(m.group()):

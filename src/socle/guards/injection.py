@@ -54,14 +54,17 @@ class Family:
     words: frozenset[bytes]
     pattern: re.Pattern[str]
     group: str
-    also: frozenset[bytes]  # a second gate: one of these words too (empty: no second gate)
+    also: tuple[frozenset[bytes], ...]  # further gates: one word of each too
     needles: tuple[str, ...]  # substrings of the lower-cased text that open the gate alone
 
-    def triggered(self, words: frozenset[bytes], lower: str) -> bool:
-        """Whether the cheap gates allow running the pattern on this text."""
-        if not self.words.isdisjoint(words) and (not self.also or not self.also.isdisjoint(words)):
+    def triggered(self, hits: frozenset[bytes], also_hits: frozenset[bytes], lower: str) -> bool:
+        """Whether the cheap gates allow running the pattern on a text whose words include
+        ``hits`` (of all families' first gates) and ``also_hits`` (of their second gates)."""
+        if not self.words.isdisjoint(hits) and all(
+            not gate.isdisjoint(also_hits) for gate in self.also
+        ):
             return True
-        return any(n in lower for n in self.needles)
+        return bool(self.needles) and any(n in lower for n in self.needles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +125,10 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         "injection.override",
         0.85,
         ("ignore", "ignorez", "ignores", "ignorer", "disregard", "forget", "skip", "bypass",
-         "override", "overlook", "abandon", "discard", "drop", "aside", "follow", "following",
-         "mind", "oublie", "oubliez", "oublies", "oublier", "compte", "abstraction", "tomber",
-         "outre", "outrepasse", "outrepasser", "obéis", "obeis", "obéissez", "suis", "suivez", "n",
-         "respecte", "respectez"),
+         "override", "overlook", "abandon", "discard", "drop", "aside", "follow", "stop",
+         "oublie", "oubliez", "oublies", "oublier", "tiens", "tenez", "abstraction", "tomber",
+         "outre", "outrepasse", "outrepasser", "obéis", "obeis", "obéissez", "suivez",
+         "respecte", "respectez", "disobey", "obeying"),
         rf"\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?{_DETS}(?:{_QUALIFIERS})\s*(?:\w+\s+)?(?:{_NOUNS})\b"
         rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?(?:all|any|your|every|toutes? (?:tes|vos|les)|tes|vos)\s+(?:\w+\s+)?(?:{_NOUNS})\b"
         rf"|\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|d')?{_DETS}(?:{_NOUNS})\s+(?:{_QUALIFIERS})\b"
@@ -257,7 +260,7 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         "injection.persona_switch",
         0.45,
         ("now", "maintenant", "désormais", "desormais", "longer", "plus", "new", "nouvelle",
-         "nouveau", "role", "rôle"),
+         "nouveau"),
         r"\bfrom now on,? (?:you|your)\b|\ba partir de maintenant,? (?:tu|vous|ton|votre)\b"
         r"|\bdesormais,? (?:tu|vous) (?:es|etes|dois|devez|repondras|repondrez|n'as|n'avez|vas|allez|ne)\b"
         r"|\byou are no longer (?:an? )?(?:ai|assistant|chatgpt|claude|bound|restricted|a helpful)\b|\b(?:tu n'es|vous n'etes) plus (?:une? )?(?:ia|assistant|modele)\b"
@@ -299,7 +302,8 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         r"|\b(?:note|message|instructions?|important|reminder) (?:to|for) (?:the |any |all )?(?:ai|llm|assistant|language model|chatbot|models?|agents?)\b"
         r"|\b(?:ai|llm) (?:assistants?|agents?|models?),? (?:please )?(?:ignore|you must|must|should|do not|don't|stop)\b"
         r"|\b(?:assistant|ai|ia|model|modele|llm|chatbot|agent)s?,\s+(?:please\s+)?(?:ignore|disregard|forget|do not|don't|never|stop|oublie|ne)\b"
-        r"|(?:^|[\n.:\[(])\s*(?:hidden:\s*)?(?:to|for|dear|attention|hey|hi) (?:the |any |all |every )?(?:ai|llm|assistant|language model|chatbot|model|agent)s?\b(?: (?:processing|reading|summari[sz]ing) (?:this|the))?"
+        r"|\b(?:hidden|reminder|note):? (?:to |for )?(?:the |any |all |every )?(?:ai|llm|assistant|language model|chatbot|model|agent)s?\b"
+        r"|\b(?:to|for) (?:the|any|all|every) (?:ai|llm|assistant|language model|chatbot|model|agent)s? (?:processing|reading|summari[sz]ing|that reads)\b"
         r"|\bsi (?:tu es|vous etes) une? (?:ia|intelligence artificielle|assistant|llm|modele|agent)\b"
         r"|\b(?:a l'attention (?:de|des)|note pour|message pour|consignes? (?:\w+ )?pour) (?:l'|le |la |les |tout )?(?:ia|assistants?|modeles?|llm|agents?|intelligence artificielle)\b",
     ),
@@ -318,7 +322,8 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         "injection.encoded_instructions",
         0.55,
         ("decode", "décode", "decrypt", "déchiffre", "dechiffre", "base64", "rot13", "hex",
-         "reverse", "backwards", "envers", "inverse"),
+         "reverse", "backwards", "envers", "inverser", "inversez", "décoder", "decoder",
+         "unscramble", "deobfuscate"),
         r"\b(?:decode|decrypt|deobfuscate|reverse|unscramble|dechiffre[rz]?|decode[rz]?|inverse[rz]?)\b.{0,80}?\b(?:follow|execute|obey|do what it says|carry out|perform|apply|act on|suis|suivez|execute[rz]?|applique[rz]?|obei[rs]|fais ce qu)"
         r"|\b(?:read|lis|lisez) (?:this|it|ceci|le texte|the text) (?:backwards|a l'envers)\b.{0,40}?\b(?:and|et) (?:follow|do|execute|fais|execute)",
     ),
@@ -330,28 +335,40 @@ _GROUPS = {
     "injection.unrestricted_persona": "injection.jailbreak_persona",
     "injection.no_restrictions": "injection.jailbreak_persona",
 }
-_OBJECTS = (
+_NOUN_WORDS = (
     "instructions", "instruction", "rules", "rule", "directives", "directive", "directions",
     "guidelines", "prompt", "prompts", "constraints", "commands", "orders", "policy", "policies",
-    "programming", "restrictions", "guardrails", "context", "messages", "message", "consignes",
-    "consigne", "règles", "règle", "regles", "regle", "ordres", "contraintes", "programmation",
-    "paramètres", "garde", "limites", "politiques", "politique", "above", "previous", "preceding",
+    "programming", "restrictions", "guardrails", "consignes", "consigne", "règles", "règle",
+    "regles", "regle", "ordres", "contraintes", "programmation", "paramètres", "garde", "limites",
+    "politiques", "politique",
+)
+_OVERRIDE_OBJECTS = (
+    *_NOUN_WORDS, "context", "contexte", "messages", "above", "previous", "preceding",
     "everything", "anything", "tout", "précède", "precede", "user", "utilisateur", "dessus",
-    "told", "configuration", "verbatim", "words", "text", "texte", "lines", "window", "system",
-    "système", "systeme", "creators",
+    "told",
+)
+_EXFIL_OBJECTS = (
+    "prompt", "prompts", "instructions", "consignes", "configuration", "verbatim", "directives",
+    "rules", "règles", "regles", "guidelines", "above", "précède", "precede", "dessus", "window",
+    "message",
 )
 _LIMITS = (
     "limits", "limit", "limitations", "rules", "guidelines", "restrictions", "filters",
     "censorship", "policy", "policies", "limites", "limite", "règles", "règle", "regles",
     "filtres", "censure", "éthique", "ethique", "morale", "garde",
 )
-# Second gates and needles per family (see Family.triggered): common first words ("show",
+_NEGATIONS = (
+    "no", "without", "sans", "aucune", "aucun", "free", "libéré", "libérée", "libre", "plus",
+    "pas", "has", "have", "never", "jamais",
+)
+# Further gates and needles per family (see Family.triggered): common first words ("show",
 # "you", "system") open a family only together with a word of its object.
+_ALSO_2: dict[str, tuple[str, ...]] = {"injection.unrestricted_persona": _NEGATIONS}
 _ALSO: dict[str, tuple[str, ...]] = {
-    "injection.override": _OBJECTS,
-    "injection.override_paraphrase": _OBJECTS,
-    "injection.system_prompt_exfiltration": _OBJECTS,
-    "injection.exfiltration_paraphrase": _OBJECTS,
+    "injection.override": _OVERRIDE_OBJECTS,
+    "injection.override_paraphrase": _OVERRIDE_OBJECTS,
+    "injection.system_prompt_exfiltration": _EXFIL_OBJECTS,
+    "injection.exfiltration_paraphrase": _EXFIL_OBJECTS,
     "injection.unrestricted_persona": _LIMITS,
     "injection.addressed_to_ai": (
         "if", "si", "note", "message", "instructions", "instruction", "important", "reminder",
@@ -371,9 +388,19 @@ _ALSO: dict[str, tuple[str, ...]] = {
         "exfiltrate", "exfiltre", "exfiltrez",
     ),
     "injection.persona_switch": (
-        "from", "partir", "tu", "vous", "role", "rôle", "mission", "task", "tâche", "tache",
-        "identity", "identité", "objective", "goal", "purpose", "consigne", "règle", "no",
+        "from", "partir", "désormais", "desormais", "longer", "role", "rôle", "mission", "task",
+        "tâche", "tache", "identity", "identité", "objective", "goal", "purpose", "ia",
     ),
+    "injection.encoded_instructions": (
+        "follow", "execute", "obey", "carry", "perform", "apply", "act", "suis", "suivez",
+        "exécute", "exécutez", "executez", "execute", "applique", "appliquez", "obéis", "obeis",
+        "lis", "lisez", "read", "says",
+    ),
+    "injection.authority_claim": (
+        "am", "suis", "by", "par", "override", "granted", "mode", "enabled", "activated",
+        "activé", "actif", "enclenché",
+    ),
+    "injection.developer_mode": ("mode", "enabled", "activated"),
 }  # fmt: skip
 _NEEDLES: dict[str, tuple[str, ...]] = {
     "injection.role_spoofing": ("system:", "system :", "système:", "système :", "<|", "<system"),
@@ -386,13 +413,14 @@ FAMILIES: tuple[Family, ...] = tuple(
         keys(*words),
         re.compile(pattern),
         _GROUPS.get(rule, rule),
-        keys(*_ALSO.get(rule, ())),
+        tuple(keys(*g) for g in (_ALSO.get(rule), _ALSO_2.get(rule)) if g),
         _NEEDLES.get(rule, ()),
     )
     for rule, weight, words, pattern in _FAMILIES_SPEC
 )
 _GROUP_OF = {f.rule: f.group for f in FAMILIES}
 _ALL_WORDS: frozenset[bytes] = frozenset().union(*(f.words for f in FAMILIES))
+_ALL_ALSO: frozenset[bytes] = frozenset().union(*(g for f in FAMILIES for g in f.also))
 
 # Words that betray a hidden payload when spelt in rot13 or backwards ("vtaber", "erongi").
 _CORE = (
@@ -442,24 +470,24 @@ class InjectionDetector:
         """The injection verdict of ``text``; :data:`NO_INJECTION` when nothing triggers."""
         view = text if isinstance(text, TextView) else TextView(text)
         raw = view.text
+        lower = view.lower
         words = view.words
-        hits = words & _ALL_WORDS
-        leet_words = frozenset(view.lower.encode().translate(_LEET_BYTES).split()) - words
-        leet_hits = leet_words & _ALL_WORDS
+        leet_words = frozenset(lower.encode().translate(_LEET_BYTES).split())
+        leet_hits = (leet_words - words) & _ALL_WORDS
+        gate_words = words | leet_hits if leet_hits else words
+        hits = gate_words & _ALL_WORDS
+        also_hits = gate_words & _ALL_ALSO
+        plain_families = [f for f in FAMILIES if f.triggered(hits, also_hits, lower)]
         hidden = not _HIDDEN_WORDS.isdisjoint(words)
-        long_token = any(len(w) >= 16 for w in words)
+        long_token = max(map(len, words), default=0) >= 16
         spaced = len(words & _SINGLE_LETTERS - _COMMON_SINGLES) >= 2
         disguised = not raw.isascii() and _SUSPICIOUS.search(raw) is not None
-        if not (hits or leet_hits or hidden or long_token or spaced or disguised):
+        if not (plain_families or leet_hits or hidden or long_token or spaced or disguised):
             return NO_INJECTION
         r = readings(raw, decode=long_token, unscramble=hidden, leet=bool(leet_hits), spaced=spaced)
         best: dict[str, Signal] = {}
         if r.tricks:
             plain_families = list(FAMILIES)  # disguised letters: the words gate saw nothing
-        else:
-            lower = view.lower
-            gate_words = words | leet_hits
-            plain_families = [f for f in FAMILIES if f.triggered(gate_words, lower)]
         for family in plain_families:
             weight = _plain_weight(family, r.plain)
             if weight > 0:

@@ -207,31 +207,39 @@ def find_ibans(t: TextView, out: list[Finding]) -> None:
 
     Every IBAN holds a run of digits, so only the text around the digit windows is searched.
     """
-    windows = t.windows
-    if not windows:
-        return
     text = t.text
-    for m in _IBAN.finditer(text, max(0, windows[0][0] - 36), windows[-1][1] + 36):
-        raw = m.group()
-        expected = checksums.IBAN_LENGTHS.get(raw[:2])
-        if expected is None:
-            continue
-        count = 0
-        cut = 0
-        for i, ch in enumerate(raw):
-            if ch.isalnum():
-                count += 1
-                if count == expected:
-                    cut = i + 1
-                    break
-        if cut == 0:
-            continue
-        end = m.start() + cut
-        if end < len(text) and text[end].isalnum():
-            continue  # the run goes on: a longer token, not this IBAN
-        value = raw[:cut]
-        if checksums.iban_valid(value.replace(" ", "").replace("-", "")):
-            out.append(Finding(IBAN, m.start(), end, "pii.iban", 0.98, value))
+    seen = 0
+    for s, e in t.windows:
+        # The country code and any letter groups sit at most ~14 characters before the first
+        # digit run of an IBAN, and trailing letter groups ~20 after (MT, GB, NL…).
+        for m in _IBAN.finditer(text, max(s - 16, seen), e + 24):
+            seen = m.end()
+            finding = _iban_at(text, m)
+            if finding is not None:
+                out.append(finding)
+
+
+def _iban_at(text: str, m: re.Match[str]) -> Finding | None:
+    """The IBAN that ``m`` starts, if its country length and mod 97 hold."""
+    raw = m.group()
+    expected = checksums.IBAN_LENGTHS.get(raw[:2])
+    if expected is None:
+        return None
+    count = 0
+    cut = 0
+    for i, ch in enumerate(raw):
+        if ch.isalnum():
+            count += 1
+            if count == expected:
+                cut = i + 1
+                break
+    end = m.start() + cut
+    if cut == 0 or (end < len(text) and text[end].isalnum()):
+        return None  # too short, or the run goes on: a longer token, not this IBAN
+    value = raw[:cut]
+    if not checksums.iban_valid(value.replace(" ", "").replace("-", "")):
+        return None
+    return Finding(IBAN, m.start(), end, "pii.iban", 0.98, value)
 
 
 def find_company_ids(t: TextView, out: list[Finding]) -> None:
