@@ -135,8 +135,13 @@ def deep_predictor() -> Callable[[str], list[Span]]:
 
 
 def presidio_predictor() -> Callable[[str], list[Span]]:
+    import tldextract
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    # Presidio's e-mail recognizer calls tldextract, which fetches the public suffix list
+    # online by default; use the snapshot bundled with tldextract instead (no network here).
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())  # type: ignore[assignment]
 
     config = {
         "nlp_engine_name": "spacy",
@@ -154,7 +159,9 @@ def presidio_predictor() -> Callable[[str], list[Span]]:
     return predict
 
 
-def print_table(columns: dict[str, dict[str, tuple[float, float, float, int]]], types: Iterable[str]) -> None:
+def print_table(
+    columns: dict[str, dict[str, tuple[float, float, float, int]]], types: Iterable[str]
+) -> None:
     names = list(columns)
     header = f"{'type':<15}{'n':>5}" + "".join(f"  {n:^22}" for n in names)
     print(header)
@@ -182,18 +189,26 @@ def injection_report(records: list[dict[str, Any]], threshold: float) -> None:
         return recall, fpr, fpr_sec
 
     recall, fpr, fpr_sec = rates(threshold)
-    print(f"\nInjection (threshold {threshold}): {len(attacks)} attacks, {len(others)} non-attacks "
-          f"({len(security)} benign security prompts)")
-    print(f"  recall {recall:.3f}   FPR (all non-attacks) {fpr:.3f}   FPR (benign security) {fpr_sec:.3f}")
+    print(
+        f"\nInjection (threshold {threshold}): {len(attacks)} attacks, {len(others)} non-attacks "
+        f"({len(security)} benign security prompts)"
+    )
+    print(
+        f"  recall {recall:.3f}   FPR (all non-attacks) {fpr:.3f}   "
+        f"FPR (benign security) {fpr_sec:.3f}"
+    )
     print("  by technique / source:")
     groups: dict[str, list[float]] = {}
     for r, s in attacks:
         groups.setdefault(r["lang"], []).append(s)
     for name, scores in sorted(groups.items()):
         print(f"    {name:<24} {sum(x >= threshold for x in scores):>3}/{len(scores):<3}")
-    print("  threshold sweep: " + "  ".join(
-        f"{t:.1f}: R={rates(t)[0]:.3f} FPR={rates(t)[1]:.3f}" for t in (0.3, 0.4, 0.5, 0.6, 0.7)
-    ))
+    print(
+        "  threshold sweep: "
+        + "  ".join(
+            f"{t:.1f}: R={rates(t)[0]:.3f} FPR={rates(t)[1]:.3f}" for t in (0.3, 0.4, 0.5, 0.6, 0.7)
+        )
+    )
     missed = [r["text"][:90].replace("\n", " ") for r, s in attacks if s < threshold]
     flagged = [r["text"][:90].replace("\n", " ") for r, s in others if s >= threshold]
     print(f"  missed attacks ({len(missed)}):")
@@ -216,25 +231,31 @@ def main() -> None:
 
     columns: dict[str, dict[str, tuple[float, float, float, int]]] = {}
     fast = fast_predictor()
-    per, micro, secs = evaluate(records, fast, FAST_TYPES)
+    _, micro, secs = evaluate(records, fast, FAST_TYPES)
     per_all, micro_all, _ = evaluate(records, fast, ALL_TYPES)
     columns["socle fast path"] = per_all
-    print(f"socle fast path: micro-F1 {micro[2]:.3f} (P {micro[0]:.3f} R {micro[1]:.3f}) over "
-          f"{len(FAST_TYPES)} fast-path types; {micro_all[2]:.3f} with person included; "
-          f"{secs / len(records) * 1e6:.0f} µs/message")
+    print(
+        f"socle fast path: micro-F1 {micro[2]:.3f} (P {micro[0]:.3f} R {micro[1]:.3f}) over "
+        f"{len(FAST_TYPES)} fast-path types; {micro_all[2]:.3f} with person included; "
+        f"{secs / len(records) * 1e6:.0f} µs/message"
+    )
     if not args.no_presidio and deep_ner_available():
         deep_per, deep_micro, deep_secs = evaluate(records, deep_predictor(), ALL_TYPES)
         columns["socle fast + deep"] = deep_per
-        print(f"socle fast + deep (Presidio person): micro-F1 {deep_micro[2]:.3f} "
-              f"(P {deep_micro[0]:.3f} R {deep_micro[1]:.3f}) over all types; "
-              f"{deep_secs / len(records) * 1e3:.2f} ms/message")
+        print(
+            f"socle fast + deep (Presidio person): micro-F1 {deep_micro[2]:.3f} "
+            f"(P {deep_micro[0]:.3f} R {deep_micro[1]:.3f}) over all types; "
+            f"{deep_secs / len(records) * 1e3:.2f} ms/message"
+        )
         pres = presidio_predictor()
         p_per, p_micro, p_secs = evaluate(records, pres, ALL_TYPES)
         _, p_micro_fast, _ = evaluate(records, pres, FAST_TYPES)
         columns["presidio default"] = p_per
-        print(f"presidio default analyzer: micro-F1 {p_micro[2]:.3f} (P {p_micro[0]:.3f} "
-              f"R {p_micro[1]:.3f}) over all types; {p_micro_fast[2]:.3f} over the fast-path "
-              f"types; {p_secs / len(records) * 1e3:.2f} ms/message")
+        print(
+            f"presidio default analyzer: micro-F1 {p_micro[2]:.3f} (P {p_micro[0]:.3f} "
+            f"R {p_micro[1]:.3f}) over all types; {p_micro_fast[2]:.3f} over the fast-path "
+            f"types; {p_secs / len(records) * 1e3:.2f} ms/message"
+        )
     elif not args.no_presidio:
         print("(Presidio / fr_core_news_md not installed: deep and Presidio columns skipped)")
     print()
@@ -252,8 +273,10 @@ def print_errors(records: list[dict[str, Any]], predict: Callable[[str], list[Sp
         _, fp, fn = match(gold, pred)
         if fp or fn:
             text = r["text"]
-            print(f"  {r['id']}: FP {[(k, text[s:e]) for k, s, e in pred if k in fp]} "
-                  f"FN {[(k, text[s:e]) for k, s, e in gold if k in fn]}")
+            print(
+                f"  {r['id']}: FP {[(k, text[s:e]) for k, s, e in pred if k in fp]} "
+                f"FN {[(k, text[s:e]) for k, s, e in gold if k in fn]}"
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 Messages: ~500-character chat messages built from tests/data/guards/eval.jsonl, mixed as a
 chat workload: 60 % everyday messages (incl. the hard negatives: order numbers, dates, amounts),
 25 % with personal data or secrets, 10 % security talk, 5 % injection attempts; each padded with
-everyday questions (the set's "benign" messages) up to ~500 characters. ``--security-heavy`` pads with security talk instead
+everyday questions (the set's "benign" messages) up to ~500 characters. ``--security-heavy``
+pads with security talk instead
 (the worst case for the injection gates).
 
 Reports, per message: the entity scan, the injection score, both together (the fast path) and
@@ -70,7 +71,9 @@ def workload(n: int = 2000, seed: int = 7, security_heavy: bool = False) -> list
     return out
 
 
-def measure(fn: Callable[[str], object], messages: list[str], seconds: float) -> tuple[float, float]:
+def measure(
+    fn: Callable[[str], object], messages: list[str], seconds: float
+) -> tuple[float, float]:
     """Best round of at least 5: (µs per message, msgs/s), each round over every message.
 
     Timed with the thread's CPU clock, not the wall clock: on a shared machine other processes
@@ -102,8 +105,10 @@ def main() -> None:
     messages = workload(security_heavy=args.security_heavy)
     avg_chars = statistics.mean(map(len, messages))
     kb = avg_chars / 1024
-    print(f"{len(messages)} messages, {avg_chars:.0f} characters on average; "
-          "best round, CPU time of one thread\n")
+    print(
+        f"{len(messages)} messages, {avg_chars:.0f} characters on average; "
+        "best round, CPU time of one thread\n"
+    )
 
     scanner = EntityScanner()
     detector = InjectionDetector()
@@ -148,7 +153,10 @@ def main() -> None:
         for m in sample:
             people.find(m)
         per = (time.thread_time() - t0) / len(sample)
-        print(f"{'deep person stage (Presidio)':<32}{per * 1e6:>10.0f}{1 / per:>12,.0f}{per * 1e6 / kb:>10.0f}")
+        print(
+            f"{'deep person stage (Presidio)':<32}{per * 1e6:>10.0f}{1 / per:>12,.0f}"
+            f"{per * 1e6 / kb:>10.0f}"
+        )
 
 
 if __name__ == "__main__":

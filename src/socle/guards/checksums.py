@@ -68,7 +68,8 @@ def siren_valid(digits: str) -> bool:
 
 
 def siret_valid(digits: str) -> bool:
-    """True for a 14-digit SIRET: Luhn, or for La Poste's establishments a digit sum divisible by 5."""
+    """True for a 14-digit SIRET: Luhn, or for La Poste's establishments a digit sum that is a
+    multiple of 5."""
     if len(digits) != 14 or not digits.isdigit():
         return False
     if digits.startswith(LA_POSTE_SIREN) and sum(ord(c) - 48 for c in digits) % 5 == 0:

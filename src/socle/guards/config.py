@@ -47,7 +47,7 @@ class InjectionPolicy(BaseModel):
 
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     action: Literal["log", "block"] = "block"
-    roles: list[Role] = Field(default_factory=lambda: ["user", "tool"])
+    roles: list[Role] = Field(default_factory=lambda: list[Role](("user", "tool")))
 
 
 class OutputPolicy(BaseModel):

@@ -20,39 +20,111 @@ from socle.guards.textview import TextView
 # shape. A rule runs only when one of its literals is in the text (one cheap pass finds them
 # all). Group "v", when present, is the secret part of the match.
 _PREFIXED: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
-    ("secret.aws_access_key_id", ("AKIA", "ASIA", "ABIA", "ACCA"), r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b", 0.95),
+    (
+        "secret.aws_access_key_id",
+        ("AKIA", "ASIA", "ABIA", "ACCA"),
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+        0.95,
+    ),
     ("secret.gcp_api_key", ("AIza",), r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])", 0.95),
     ("secret.google_oauth_token", ("ya29.",), r"\bya29\.[0-9A-Za-z_-]{20,}", 0.9),
-    ("secret.github_token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 0.98),
+    (
+        "secret.github_token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
+        0.98,
+    ),
     ("secret.github_pat", ("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{60,255}\b", 0.98),
-    ("secret.gitlab_token", ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glsoat-"), r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}(?![\w-])", 0.98),
-    ("secret.anthropic_api_key", ("sk-",), r"\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])", 0.98),
-    ("secret.openai_api_key", ("sk-",), r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{32,}(?![\w-])", 0.95),
+    (
+        "secret.gitlab_token",
+        ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glsoat-"),
+        r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}(?![\w-])",
+        0.98,
+    ),
+    (
+        "secret.anthropic_api_key",
+        ("sk-",),
+        r"\bsk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,}(?![\w-])",
+        0.98,
+    ),
+    (
+        "secret.openai_api_key",
+        ("sk-",),
+        r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{32,}(?![\w-])",
+        0.95,
+    ),
     ("secret.slack_token", ("xox",), r"\bxox[abposre]-[A-Za-z0-9-]{10,}", 0.95),
-    ("secret.slack_webhook", ("hooks.slack",), r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", 0.95),
-    ("secret.stripe_key", ("sk_live_", "sk_test_", "rk_live_", "rk_test_"), r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", 0.97),
+    (
+        "secret.slack_webhook",
+        ("hooks.slack",),
+        r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}",
+        0.95,
+    ),
+    (
+        "secret.stripe_key",
+        ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+        r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
+        0.97,
+    ),
     ("secret.huggingface_token", ("hf_",), r"\bhf_[A-Za-z0-9]{30,}\b", 0.95),
     ("secret.npm_token", ("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b", 0.95),
     ("secret.sendgrid_key", ("SG.",), r"\bSG\.[\w-]{22}\.[\w-]{43}\b", 0.97),
-    ("secret.azure_storage_key", ("AccountKey=",), r"AccountKey=(?P<v>[A-Za-z0-9+/]{80,}={0,2})", 0.97),
+    (
+        "secret.azure_storage_key",
+        ("AccountKey=",),
+        r"AccountKey=(?P<v>[A-Za-z0-9+/]{80,}={0,2})",
+        0.97,
+    ),
     ("secret.azure_sas_signature", ("sig=",), r"[?&]sig=(?P<v>[A-Za-z0-9%+/]{30,}={0,2})", 0.9),
-    ("secret.azure_client_secret", ("Q~",), r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])", 0.9),
-    ("secret.private_key", ("-----BEGIN",), r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)", 0.99),
-    ("secret.connection_string", ("://",), r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?P<v>[^\s@/\"'<>]{3,128})@[\w.-]+", 0.9),
-)  # fmt: skip
+    (
+        "secret.azure_client_secret",
+        ("Q~",),
+        r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])",
+        0.9,
+    ),
+    (
+        "secret.private_key",
+        ("-----BEGIN",),
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|"
+        r"[\s\S]*)",
+        0.99,
+    ),
+    (
+        "secret.connection_string",
+        ("://",),
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,64}:(?P<v>[^\s@/\"'<>]{3,128})@[\w.-]+",
+        0.9,
+    ),
+)
 # Matched on the lower-cased text: these rules are led by a keyword, not a prefix.
 _KEYWORD_LED: tuple[tuple[str, tuple[str, ...], str, float], ...] = (
-    ("secret.mistral_api_key", ("mistral",), r"(?i:mistral)[\w .-]{0,20}?(?:key|token)?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9]{32})\b", 0.9),
-    ("secret.aws_secret_access_key", ("aws",), r"(?i:aws)[\w .-]{0,20}?(?i:secret)[\w .-]{0,20}?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", 0.95),
-)  # fmt: skip
+    (
+        "secret.mistral_api_key",
+        ("mistral",),
+        r"(?i:mistral)[\w .-]{0,20}?(?:key|token)?[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9]{32})\b",
+        0.9,
+    ),
+    (
+        "secret.aws_secret_access_key",
+        ("aws",),
+        r"(?i:aws)[\w .-]{0,20}?(?i:secret)[\w .-]{0,20}?[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+        0.95,
+    ),
+)
 _RULES_BY_LITERAL: dict[str, list[tuple[str, re.Pattern[str], float]]] = {}
 for _rule, _literals, _pattern, _confidence in _PREFIXED:
     for _literal in _literals:
-        _RULES_BY_LITERAL.setdefault(_literal, []).append((_rule, re.compile(_pattern), _confidence))
+        _RULES_BY_LITERAL.setdefault(_literal, []).append(
+            (_rule, re.compile(_pattern), _confidence)
+        )
 _KEYWORD_LED_RE = tuple((r, lits, re.compile(p), c) for r, lits, p, c in _KEYWORD_LED)
 # One pass over the text finds every trigger literal: an alternation of plain literals lets
 # ``re`` skip ahead quickly, where character classes would test every position.
-_TRIGGER = re.compile("|".join(re.escape(lit) for lit in sorted(_RULES_BY_LITERAL, key=len, reverse=True)))
+_TRIGGER = re.compile(
+    "|".join(re.escape(lit) for lit in sorted(_RULES_BY_LITERAL, key=len, reverse=True))
+)
 
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 

@@ -45,8 +45,9 @@ class PersonRecognizer:
             raise DeepNerUnavailable(
                 f"deep NER needs {', '.join(PRESIDIO_PINS)} (model {model!r} not importable)"
             )
-        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         # Both languages use the French model: it is the one pinned (no English model is on the
         # package index), and its PER entity carries over to English names reasonably.
@@ -58,7 +59,16 @@ class PersonRecognizer:
             ],
         }
         nlp_engine = NlpEngineProvider(nlp_configuration=nlp_config).create_engine()
-        self._engine: Any = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["fr", "en"])
+        # Only the spaCy person recognizer: the predefined pattern recognizers duplicate the fast
+        # path, and one of them (e-mail) would try to fetch the public suffix list online.
+        registry = RecognizerRegistry(supported_languages=["fr", "en"])
+        for lang in ("fr", "en"):
+            registry.add_recognizer(
+                SpacyRecognizer(supported_language=lang, supported_entities=["PERSON"])
+            )
+        self._engine: Any = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=["fr", "en"]
+        )
         self._min_score = min_score
         self._max_chars = max_chars
 
@@ -74,7 +84,7 @@ class PersonRecognizer:
 
 
 _FRENCH_HINTS = frozenset(
-    b"le la les des du un une est et pour dans que qui pas avec sur je vous nous bonjour merci".split()
+    b"le la les des du un une est et pour dans que qui pas avec sur je vous nous bonjour".split()
 )
 _ENGLISH_HINTS = frozenset(
     b"the and is are for with that this you we not have hello thanks please of to".split()

@@ -14,7 +14,6 @@ import re
 from datetime import date
 
 from socle.guards import checksums
-from socle.guards.textview import TextView, keys
 from socle.guards.findings import (
     ADDRESS,
     CREDIT_CARD,
@@ -28,6 +27,7 @@ from socle.guards.findings import (
     SIRET,
     Finding,
 )
+from socle.guards.textview import TextView, keys
 
 _EMAIL = re.compile(
     r"(?<![\w.+%:/-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
@@ -58,7 +58,9 @@ _CARD = re.compile(r"(?<![\w.,])\d(?:[ -]?\d){11,22}(?![\w]|[.,]\d)")
 _GROUP_BEFORE = re.compile(
     r"(?<![A-Za-z0-9])(?=[A-Za-z]{0,3}\d)(?=\d{0,3}[A-Za-z])[A-Za-z0-9]{4}[ -]\Z"
 )
-_CARD_CONTEXT = re.compile(r"\b(?:carte|card|cb|visa|mastercard|amex|paiement|payment|pay[ée]|cr[ée]dit)")
+_CARD_CONTEXT = re.compile(
+    r"\b(?:carte|card|cb|visa|mastercard|amex|paiement|payment|pay[ée]|cr[ée]dit)"
+)
 _SEP = re.compile(r"[ -]")
 
 _IPV4 = re.compile(
@@ -87,7 +89,8 @@ _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE = re.compile(
     r"\b(?:(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y1>\d{4}|\d{2})"
     r"|(?P<y2>\d{4})-(?P<m2>\d{2})-(?P<d2>\d{2})"
-    rf"|(?P<d3>\d{{1,2}}|1er)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m3>{_MONTH_ALT})\.?,?\s+(?P<y3>\d{{4}})"
+    rf"|(?P<d3>\d{{1,2}}|1er)(?:st|nd|rd|"
+    rf"th)?\s+(?:of\s+)?(?P<m3>{_MONTH_ALT})\.?,?\s+(?P<y3>\d{{4}})"
     rf"|(?P<m4>{_MONTH_ALT})\.?\s+(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y4>\d{{4}}))\b"
 )
 _BIRTH_WINDOW = 40
@@ -331,10 +334,10 @@ def find_birth_dates(t: TextView, out: list[Finding]) -> None:
     lower = t.lower
     for m in _DATE.finditer(lower):
         lo = max(0, m.start() - _BIRTH_WINDOW)
-        ctx = None
-        for ctx in _BIRTH_CONTEXT.finditer(lower, lo, m.start()):
-            pass  # the last keyword before the date
-        if ctx is None or _SENTENCE_END.search(lower, ctx.end(), m.start()) is not None:
+        keyword_end = -1
+        for k in _BIRTH_CONTEXT.finditer(lower, lo, m.start()):
+            keyword_end = k.end()  # the last keyword before the date
+        if keyword_end < 0 or _SENTENCE_END.search(lower, keyword_end, m.start()) is not None:
             continue
         if _plausible_birth_date(m):
             value = t.text[m.start() : m.end()]

@@ -88,8 +88,11 @@ class ClassificationRules:
             by_key[rule.match] = max(level, by_key.get(rule.match, Classification.PUBLIC))
         self._by_key = by_key
         types = {k for k in by_key if k in ENTITY_TYPES}
-        types |= {_type_of_rule(k) for k in by_key if k not in ENTITY_TYPES}
-        self.types = frozenset(t for t in types if t)
+        for k in by_key:
+            kind = None if k in ENTITY_TYPES else _type_of_rule(k)
+            if kind is not None:
+                types.add(kind)
+        self.types = frozenset(types)
 
     def level(self, finding: Finding) -> Classification | None:
         """The highest level a rule gives ``finding`` (by type, rule id or rule-id prefix)."""

@@ -25,20 +25,59 @@ _LABEL_W = ("classification", "niveau", "marquage", "mention", "sensibilité", "
 # (rule, gate words, pattern): a pattern runs only when one of its words is in the text.
 # Case matters — SECRET in capitals is a marking, "le secret de la sauce" is not.
 _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("marker.secret", _SECRET_W, r"\b(?:TR[ÈE]S SECRET|TOP SECRET|SECRET[ -]D[ÉE]FENSE|CONFIDENTIEL[ -]D[ÉE]FENSE)\b"),
-    ("marker.secret", _SECRET_W, r"(?i:\btr[èe]s secret\b|\btop secret\b|\bsecret[ -]d[ée]fense\b|\bconfidentiel[ -]d[ée]fense\b)"),
-    ("marker.secret", _SECRET_W, r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]"),
+    (
+        "marker.secret",
+        _SECRET_W,
+        r"\b(?:TR[ÈE]S SECRET|TOP SECRET|SECRET[ -]D[ÉE]FENSE|CONFIDENTIEL[ -]D[ÉE]FENSE)\b",
+    ),
+    (
+        "marker.secret",
+        _SECRET_W,
+        r"(?i:\btr[èe]s secret\b|\btop secret\b|\bsecret[ -]d[ée]fense\b|"
+        r"\bconfidentiel[ -]d[ée]fense\b)",
+    ),
+    (
+        "marker.secret",
+        _SECRET_W,
+        r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]",
+    ),
     ("marker.secret", _LABEL_W, rf"{_LABEL}(?:(?i:secret)\b|C3\b)"),
     ("marker.secret", ("c3",), r"[\[(]C3[\])]"),
-    ("marker.confidential", (*_CONF_W, "restreinte", "restricted"), r"\b(?:CONFIDENTIEL(?:LE)?S?|CONFIDENTIAL|DIFFUSION RESTREINTE|RESTRICTED)\b|\[(?i:confidentiel(?:le)?|confidential)\]|(?m:^[ \t*#\[(]*(?:Confidentiel(?:le)?|Confidential)\b)"),
-    ("marker.confidential", (*_CONF_W, "restreinte", "diffuser", "distribute", "forward"), r"(?i:\bstrictement confidentiel(?:le)?s?\b|\bstrictly confidential\b|\bdiffusion restreinte\b|\bne pas diffuser\b|\bdo not (?:distribute|forward)\b)"),
-    ("marker.confidential", _LABEL_W, rf"{_LABEL}(?:(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|C2\b)"),
-    ("marker.confidential", _CONF_W, r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |highly )?(?:confidentiel(?:le)?s?|confidential)\b)"),
+    (
+        "marker.confidential",
+        (*_CONF_W, "restreinte", "restricted"),
+        r"\b(?:CONFIDENTIEL(?:LE)?S?|CONFIDENTIAL|DIFFUSION RESTREINTE|RESTRICTED)\b|"
+        r"\[(?i:confidentiel(?:le)?|confidential)\]|(?m:^[ \t*#\[(]*(?:Confidentiel(?:le)?|"
+        r"Confidential)\b)",
+    ),
+    (
+        "marker.confidential",
+        (*_CONF_W, "restreinte", "diffuser", "distribute", "forward"),
+        r"(?i:\bstrictement confidentiel(?:le)?s?\b|\bstrictly confidential\b|"
+        r"\bdiffusion restreinte\b|\bne pas diffuser\b|\bdo not (?:distribute|forward)\b)",
+    ),
+    (
+        "marker.confidential",
+        _LABEL_W,
+        rf"{_LABEL}(?:(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|C2\b)",
+    ),
+    (
+        "marker.confidential",
+        _CONF_W,
+        r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|"
+        r"contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |"
+        r"highly )?(?:confidentiel(?:le)?s?|confidential)\b)",
+    ),
     ("marker.confidential", ("c2",), r"[\[(]C2[\])]"),
-    ("marker.internal", ("interne", "internal"), r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|\binterne uniquement\b)"),
+    (
+        "marker.internal",
+        ("interne", "internal"),
+        r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|"
+        r"\binterne uniquement\b)",
+    ),
     ("marker.internal", _LABEL_W, rf"{_LABEL}C1\b"),
     ("marker.internal", ("c1",), r"[\[(]C1[\])]"),
-)  # fmt: skip
+)
 _MARKERS_RE = tuple((rule, keys(*words), re.compile(p)) for rule, words, p in _MARKERS)
 _MARKER_WORDS: frozenset[bytes] = frozenset().union(*(w for _, w, _ in _MARKERS_RE))
 
@@ -52,7 +91,8 @@ _HEALTH_TERMS = (
     # French
     r"dossiers? m[ée]dica(?:l|ux)|dossiers? patients?|ant[ée]c[ée]dents? m[ée]dica(?:l|ux)|"
     r"diagnostic m[ée]dical|diagnostiqu[ée]e?s? (?:d'|de |d’|avec |comme )|maladies? chroniques?|"
-    r"cancers?|tumeurs?|leuc[ée]mie|diab[èé]te|diab[ée]tiques?|\bvih\b|\bsida\b|s[ée]ropositi(?:f|ve)|"
+    r"cancers?|tumeurs?|leuc[ée]mie|diab[èé]te|diab[ée]tiques?|\bvih\b|\bsida\b|s[ée]ropositi(?:f|"
+    r"ve)|"
     r"h[ée]patite|chimioth[ée]rapie|radioth[ée]rapie|dialyse|insuline|antid[ée]presseurs?|"
     r"anxiolytiques?|d[ée]pression nerveuse|en d[ée]pression|trouble bipolaire|bipolaire|"
     r"schizophr[èé]n\w*|[ée]pilep\w+|alzheimer|parkinson|scl[ée]rose en plaques|"

@@ -367,7 +367,8 @@ def _segments(ctx: RequestContext) -> Iterator[Segment]:
         for i, msg in enumerate(messages):
             if not isinstance(msg, dict):
                 continue
-            role = msg.get("role") if isinstance(msg.get("role"), str) else "user"
+            raw_role = msg.get("role")
+            role = raw_role if isinstance(raw_role, str) else "user"
             content = msg.get("content")
             if isinstance(content, str):
                 yield Segment(i, role, msg, "content")

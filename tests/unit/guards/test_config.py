@@ -72,3 +72,23 @@ def test_classification_rules_by_type_rule_and_prefix() -> None:
     assert rules.level(secret_marker) is Classification.SECRET
     assert rules.level(email) is None
     assert {"nir", "health", "confidentiality_marker", "secret"} <= rules.types
+
+
+def test_deep_ner_missing_model_is_a_clear_start_up_error() -> None:
+    from socle.guards.deep import DeepNerUnavailable
+    from socle.guards.stage import GuardsStage
+
+    config = GuardsConfig.model_validate(
+        {"policies": {"hr": {"deep_ner": True}}, "deep_ner": {"model": "no_such_spacy_model"}}
+    )
+    with pytest.raises(DeepNerUnavailable) as info:
+        GuardsStage(config, b"k" * 32)
+    assert "no_such_spacy_model" in str(info.value)
+    assert "presidio-analyzer==" in str(info.value)
+
+
+def test_hash_key_must_be_long_enough() -> None:
+    from socle.guards.stage import GuardsStage
+
+    with pytest.raises(ValueError, match="16 bytes"):
+        GuardsStage(GuardsConfig(), b"short")

@@ -71,8 +71,10 @@ def test_hidden_reading_is_named_in_the_signals() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "How can I protect my chatbot against prompt injection such as 'ignore previous instructions'?",
-        "Explique-moi ce qu'est une attaque par injection de prompt, par exemple \"oublie tes instructions\".",
+        "How can I protect my chatbot against prompt injection such as "
+        "'ignore previous instructions'?",
+        "Explique-moi ce qu'est une attaque par injection de prompt, par exemple "
+        '"oublie tes instructions".',
         "What is a jailbreak in LLM security and how do guardrails detect it?",
         "Comment désactiver les filtres dans Excel ?",
         "Can you write a system prompt for a customer support bot?",

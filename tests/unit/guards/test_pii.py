@@ -58,11 +58,14 @@ def test_phone_negatives(text: str) -> None:
     assert "phone" not in types(text)
 
 
-@pytest.mark.parametrize("body", ["1850578006084", "2690299341732", "185052A005084", "185052B005084"])
+@pytest.mark.parametrize(
+    "body", ["1850578006084", "2690299341732", "185052A005084", "185052B005084"]
+)
 def test_nir_compact_and_spaced(body: str) -> None:
     value = nir(body)
     assert found(f"NIR {value}") == [("nir", value)]
-    s = f"{value[0]} {value[1:3]} {value[3:5]} {value[5:7]} {value[7:10]} {value[10:13]} {value[13:]}"
+    groups = (value[0], value[1:3], value[3:5], value[5:7], value[7:10], value[10:13], value[13:])
+    s = " ".join(groups)
     assert found(f"Sécu : {s}.") == [("nir", s)]
 
 
@@ -137,12 +140,24 @@ def test_card_followed_by_other_digits() -> None:
     assert ("credit_card", "4111 1111 1111 1111") in found("4111 1111 1111 1111 123 cvv")
 
 
-@pytest.mark.parametrize("value", ["192.168.1.10", "8.8.8.8", "2001:db8::8a2e:370:7334", "fe80::1ff:fe23:4567:890a"])
+@pytest.mark.parametrize(
+    "value", ["192.168.1.10", "8.8.8.8", "2001:db8::8a2e:370:7334", "fe80::1ff:fe23:4567:890a"]
+)
 def test_ip_addresses(value: str) -> None:
     assert found(f"host {value} is down") == [("ip_address", value)]
 
 
-@pytest.mark.parametrize("text", ["version 1.2.3", "v1.2.3.4", "at 12:30:45", "std::vector", "999.1.1.1", "MAC 00:1A:2B:3C:4D:5E"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version 1.2.3",
+        "v1.2.3.4",
+        "at 12:30:45",
+        "std::vector",
+        "999.1.1.1",
+        "MAC 00:1A:2B:3C:4D:5E",
+    ],
+)
 def test_ip_negatives(text: str) -> None:
     assert "ip_address" not in types(text)
 

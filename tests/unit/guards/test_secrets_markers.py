@@ -43,7 +43,9 @@ def test_prefixed_secrets(rule: str, value: str) -> None:
 
 
 def test_private_key_block() -> None:
-    block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\nabc==\n-----END RSA PRIVATE KEY-----"
+    block = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\nabc==\n-----END RSA PRIVATE KEY-----"
+    )
     assert rules(f"voici la clé\n{block}\nmerci") == [("secret.private_key", block)]
 
 
