@@ -42,8 +42,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated systems: {', '.join(SYSTEMS)}; 'socle' = both backends "
         "(default: all)",
     )
-    parser.add_argument("--duration", type=float, default=12.0, help="seconds per run (12)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per run (2)")
+    parser.add_argument(
+        "--duration", type=float, default=12.0, help="measured seconds per measurement (12)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="slices each measurement is cut into, run in rotating order across systems (3)",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="warm-up seconds before the first slice (2)"
+    )
     parser.add_argument("--concurrency", default="8,32", help="wrk connections (8,32)")
     parser.add_argument("--socle-workers", default="1,2", help="Socle worker counts (1,2)")
     parser.add_argument("--passthrough-workers", default="1,2", help="passthrough workers (1,2)")
@@ -119,6 +129,7 @@ def _settings(args: argparse.Namespace, nginx: bool) -> BenchSettings:
             systems=systems,
             duration_s=args.duration,
             warmup_s=args.warmup,
+            rounds=max(1, args.rounds),
             concurrency=parse_ints(args.concurrency),
             socle_workers=parse_ints(args.socle_workers),
             passthrough_workers=parse_ints(args.passthrough_workers),
@@ -136,7 +147,7 @@ def _settings(args: argparse.Namespace, nginx: bool) -> BenchSettings:
     except ValueError as exc:
         _parser().error(str(exc))
     if args.quick:
-        settings.duration_s, settings.warmup_s = 3.0, 1.0
+        settings.duration_s, settings.warmup_s, settings.rounds = 3.0, 1.0, 1
         settings.stream_rounds = 2
     today = dt.date.today().isoformat()
     full = systems == set(SYSTEMS) and not args.quick

@@ -26,6 +26,7 @@ class RunRecord:
     machine_cpu_s: float | None = None
     profiled: bool = False
     note: str = ""
+    slices: list[dict[str, float]] = field(default_factory=list)  # per-slice rps, p50, p99
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,7 @@ class RunRecord:
             "wrk_cpu_s": self.wrk_cpu_s,
             "machine_cpu_s": self.machine_cpu_s,
             "background_cores": self.background_cores,
+            "slices": self.slices,
         }
 
 

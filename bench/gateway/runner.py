@@ -1,20 +1,23 @@
-"""One benchmark run: start each system in turn, drive it with wrk, stop it, write the report.
+"""One benchmark run: start every system, drive them in interleaved slices, write the report.
 
-Order: the mock upstreams start first and stay up; then nginx alone (the ceiling), the bare
-passthrough (the floor of a Python proxy), Socle on SQLite, Socle on PostgreSQL + Redis and the
-LiteLLM proxy, each with the same wrk script, duration and connections; then the streaming
-latency phase (paced upstream, passthrough and Socle side by side). Every process is stopped
-before the next system starts, and all of them on any exit, Ctrl-C included.
+The mock upstreams start first; then every selected system (nginx alone as the ceiling, the
+bare passthrough as the floor, Socle on SQLite and on PostgreSQL + Redis, LiteLLM), each with
+its worker counts, all listening at once (an idle server costs well under 2 % of a core). Each
+measurement (system, scenario, connections) is cut into ``rounds`` slices and the slices run in
+rotating order, so a load that other programs put on the machine for a while hits every system
+alike instead of spoiling one of them: the ratios between systems are what this run is for.
+Last, the streaming latency phase (paced upstream, passthrough and Socle side by side). Every
+process is stopped on any exit, Ctrl-C included.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,12 @@ from bench.gateway.socle_target import (
 )
 from bench.gateway.stream_client import StreamSummary, StreamTarget, run_measure
 from bench.gateway.upstream import Upstream, start_nginx, start_python_upstream
-from bench.gateway.wrk import WrkError, lua_script, run_wrk
+from bench.gateway.wrk import WrkError, WrkResult, lua_script, merge_slices, run_wrk
+
+BUSY_MACHINE_CORES = 0.2
+"""Background load above which a run is flagged as noisy."""
+SLICE_WARMUP_S = 1.0
+"""Warm-up before every slice after the first round (connections, upstream pool)."""
 
 
 @dataclass
@@ -70,8 +78,15 @@ class Endpoint:
         return headers
 
 
-BUSY_MACHINE_CORES = 0.2
-"""Background load above which a run is flagged as noisy."""
+@dataclass
+class Measurement:
+    """One (system, scenario, connections) measurement and its slices so far."""
+
+    endpoint: Endpoint
+    record: RunRecord
+    script: Path
+    slices: list[WrkResult] = field(default_factory=list)
+    stopped: bool = False  # a check or a slice failed: no more slices
 
 
 class TimeBudgetExceeded(Exception):
@@ -97,6 +112,7 @@ class Runner:
     paced: Upstream | None = None
     socle: str | None = None
     litellm_venv: LiteLLMVenv | None = None
+    endpoints: list[Endpoint] = field(default_factory=list)
     analysis: Analysis = field(default_factory=Analysis)
     interrupted: bool = False
 
@@ -116,13 +132,10 @@ class Runner:
         if self.remaining() < seconds:
             raise TimeBudgetExceeded(f"time budget exhausted ({self.remaining():.0f} s left)")
 
-    @contextlib.contextmanager
-    def phase(self, what: str) -> Iterator[None]:
-        """Run one system's phase; a failure to start skips it, the run goes on."""
-        print(f"\n== {what}", flush=True)
+    def attempt(self, what: str, step: Callable[[], None]) -> None:
+        """Run one step; a system that cannot start is skipped and the run goes on."""
         try:
-            self.need(self.settings.duration_s + 20)
-            yield
+            step()
         except (ServiceError, SocleUnavailable, LiteLLMUnavailable, TimeBudgetExceeded) as exc:
             self.skip(what, str(exc))
         except Exception as exc:  # a harness bug must not leave the other systems unmeasured
@@ -132,12 +145,11 @@ class Runner:
     # -- the run ----------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        """Prepare, measure every selected system, analyse; returns the results document."""
-        s = self.settings
+        """Prepare, start, measure, analyse; returns the results document."""
         started_at = dt.datetime.now(dt.UTC)
         socle_reason = self._prepare()
         self._check_machine_quiet()
-        self.deadline = time.monotonic() + s.max_minutes * 60
+        self.deadline = time.monotonic() + self.settings.max_minutes * 60
         t0 = time.monotonic()
         try:
             self._measure_all(socle_reason)
@@ -146,6 +158,7 @@ class Runner:
             self.skip("the rest of the run", "interrupted (Ctrl-C)")
         finally:
             self.group.stop_all()
+            self._finish_records()
         return self._document(started_at, time.monotonic() - t0)
 
     def _prepare(self) -> str | None:
@@ -156,7 +169,6 @@ class Runner:
             try:
                 self.litellm_venv = ensure_venv(self.work, install=s.install)
             except LiteLLMUnavailable as exc:
-                s.systems.discard("litellm")
                 self.skip("litellm", str(exc))
         if not s.systems & {"socle-sqlite", "socle-pg", "streaming"}:
             return None
@@ -167,11 +179,7 @@ class Runner:
         return None
 
     def _check_machine_quiet(self) -> None:
-        """Wait (up to ``--wait-quiet`` s) for other programs to calm down; warn if they don't.
-
-        Their load skews every figure on a machine whose cores wrk, the upstream and the server
-        already share.
-        """
+        """Wait (up to ``--wait-quiet`` s) for other programs to calm down; warn if they don't."""
         give_up = time.monotonic() + self.settings.wait_quiet_s
         while True:
             before = machine_busy_seconds()
@@ -202,52 +210,15 @@ class Runner:
             for system in ("socle-sqlite", "socle-pg"):
                 if system in s.systems:
                     self.skip(system, socle_problem)
-        if "nginx" in s.systems and self.upstream.kind == "nginx":
-            with self.phase("nginx (mock upstream alone: the ceiling)"):
-                endpoint = Endpoint(
-                    "nginx",
-                    1,
-                    self.upstream.service,
-                    self.upstream.origin,
-                    stream_path="/stream/v1/chat/completions",
-                )
-                self._drive(endpoint, self._plan("nginx"))
-        if "passthrough" in s.systems:
-            for workers in s.passthrough_workers:
-                with self.phase(f"passthrough ×{workers}"):
-                    service, origin = start_passthrough(
-                        self.group,
-                        f"passthrough-w{workers}",
-                        self.upstream.origin,
-                        workers=workers,
-                    )
-                    endpoint = Endpoint(
-                        "passthrough",
-                        workers,
-                        service,
-                        origin,
-                        stream_path="/stream/v1/chat/completions",
-                    )
-                    self._drive(endpoint, self._plan("passthrough", workers))
-                    self._maybe_profile(endpoint)
-                    self.group.stop(service)
-        for system in ("socle-sqlite", "socle-pg"):
-            if system in s.systems and socle_problem is None:
-                for workers in s.socle_workers:
-                    with self.phase(f"{system} ×{workers}"):
-                        self._socle_phase(system, workers)
-        if "litellm" in s.systems and self.litellm_venv is not None:
-            with self.phase("litellm ×1"):
-                service, origin = start_litellm(
-                    self.group, self.litellm_venv, self.work, self.upstream, self.litellm_key
-                )
-                endpoint = Endpoint("litellm", 1, service, origin, api_key=self.litellm_key)
-                self._drive(endpoint, self._plan("litellm"))
-                self._maybe_profile(endpoint)
-                self.group.stop(service)
+        print("\n== starting the systems", flush=True)
+        self._start_systems(socle_problem is None)
+        measurements = self._measurements()
+        self._run_rounds(measurements)
+        for endpoint in self.endpoints:
+            self._maybe_profile(endpoint)
         if "streaming" in s.systems:
-            with self.phase("streaming latency (paced upstream)"):
-                self._streaming_phase(socle_problem)
+            print("\n== streaming latency (paced upstream)", flush=True)
+            self.attempt("streaming", lambda: self._streaming_phase(socle_problem))
 
     def _start_upstream(self) -> Upstream:
         if self.settings.nginx:
@@ -255,8 +226,55 @@ class Runner:
         self.notes.append("nginx missing: the mock upstream is the Python aiohttp server")
         return start_python_upstream(self.group, "upstream", chunks=40, interval_ms=0, first_ms=0)
 
-    def _plan(self, system: str, workers: int = 1) -> list[tuple[str, int]]:
-        """(scenario, connections) runs of one system: chat at each level, extras on ×1."""
+    def _start_systems(self, socle_ok: bool) -> None:
+        s = self.settings
+        assert self.upstream is not None
+        upstream = self.upstream
+        if "nginx" in s.systems and upstream.kind == "nginx":
+            self.endpoints.append(
+                Endpoint(
+                    "nginx",
+                    1,
+                    upstream.service,
+                    upstream.origin,
+                    stream_path="/stream/v1/chat/completions",
+                )
+            )
+        if "passthrough" in s.systems:
+            for workers in s.passthrough_workers:
+                self.attempt(f"passthrough ×{workers}", partial(self._add_passthrough, workers))
+        for system in ("socle-sqlite", "socle-pg"):
+            if system in s.systems and socle_ok:
+                for workers in s.socle_workers:
+                    self.attempt(f"{system} ×{workers}", partial(self._add_socle, system, workers))
+        if "litellm" in s.systems and self.litellm_venv is not None:
+            self.attempt("litellm ×1", self._add_litellm)
+        for endpoint in self.endpoints:
+            print(f"  {endpoint.system} ×{endpoint.workers} at {endpoint.origin}", flush=True)
+
+    def _add_passthrough(self, workers: int) -> None:
+        assert self.upstream is not None
+        service, origin = start_passthrough(
+            self.group, f"passthrough-w{workers}", self.upstream.origin, workers=workers
+        )
+        self.endpoints.append(
+            Endpoint(
+                "passthrough", workers, service, origin, stream_path="/stream/v1/chat/completions"
+            )
+        )
+
+    def _add_socle(self, system: str, workers: int) -> None:
+        self.endpoints.append(self._start_socle(system, workers))
+
+    def _add_litellm(self) -> None:
+        assert self.upstream is not None and self.litellm_venv is not None
+        service, origin = start_litellm(
+            self.group, self.litellm_venv, self.work, self.upstream, self.litellm_key
+        )
+        self.endpoints.append(Endpoint("litellm", 1, service, origin, api_key=self.litellm_key))
+
+    def _plan(self, system: str, workers: int) -> list[tuple[str, int]]:
+        """(scenario, connections) of one system: chat at each level, extras on ×1."""
         levels = self.settings.concurrency
         plan = [("chat", c) for c in levels]
         if workers == 1 and system in ("passthrough", "socle-sqlite", "litellm"):
@@ -297,26 +315,86 @@ class Runner:
 
     def _start_socle(self, system: str, workers: int) -> Endpoint:
         assert self.socle is not None
-        backend = SocleBackend("pg" if system == "socle-pg" else "sqlite")
+        self.need(60)
+        backend = SocleBackend.for_system(system, workers)
         service, origin = start_socle(
             self.group,
             self.socle,
             name=f"{system}-w{workers}",
             backend=backend,
             workers=workers,
-            home=self.work / f"{system}-home",
+            home=self.work / f"{system}-w{workers}-home",
             config=self._socle_config_path(backend),
             admin_key=self.socle_key,
         )
         return Endpoint(system, workers, service, origin, api_key=self.socle_key)
 
-    def _socle_phase(self, system: str, workers: int) -> None:
-        endpoint = self._start_socle(system, workers)
-        self._drive(endpoint, self._plan(system, workers))
-        self._maybe_profile(endpoint)
-        self.group.stop(endpoint.service)
-
     # -- driving ------------------------------------------------------------------------------
+
+    def _measurements(self) -> list[Measurement]:
+        """Every measurement of the run, each checked once with a single request first."""
+        out = []
+        for endpoint in self.endpoints:
+            for scenario, connections in self._plan(endpoint.system, endpoint.workers):
+                record = RunRecord(endpoint.system, endpoint.workers, scenario, connections)
+                self.records.append(record)
+                problem = self._check_once(endpoint, scenario)
+                if problem:
+                    record.note = problem
+                    print(f"  {record.label} {scenario}: {problem}", flush=True)
+                    continue
+                script = self._script(endpoint, scenario)
+                out.append(Measurement(endpoint, record, script))
+        return out
+
+    def _run_rounds(self, measurements: list[Measurement]) -> None:
+        s = self.settings
+        slice_s = s.duration_s / s.rounds
+        for index in range(s.rounds):
+            warmup = s.warmup_s if index == 0 else min(s.warmup_s, SLICE_WARMUP_S)
+            print(f"\n== round {index + 1}/{s.rounds} ({slice_s:.0f} s per slice)", flush=True)
+            shift = index % max(1, len(measurements))
+            for m in measurements[shift:] + measurements[:shift]:
+                if m.stopped:
+                    continue
+                try:
+                    self.need(warmup + slice_s + 10)
+                except TimeBudgetExceeded as exc:
+                    m.record.note = f"{exc}: {len(m.slices)} of {s.rounds} slices"
+                    m.stopped = True
+                    continue
+                self._slice(m, warmup, slice_s)
+
+    def _slice(self, m: Measurement, warmup: float, duration: float) -> None:
+        """One wrk slice of a measurement, with the CPU of everything involved."""
+        record, pid = m.record, m.endpoint.service.pid
+        url = m.endpoint.url(record.scenario)
+        upstream_pid = self.upstream.service.pid if self.upstream else None
+        try:
+            if warmup > 0:
+                run_wrk(url, m.script, connections=record.concurrency, duration_s=warmup)
+            before = tree_cpu_seconds(pid)
+            up_before = tree_cpu_seconds(upstream_pid) if upstream_pid else {}
+            machine_before = machine_busy_seconds()
+            result = run_wrk(url, m.script, connections=record.concurrency, duration_s=duration)
+            machine = machine_busy_seconds() - machine_before
+            server = cpu_delta(before, tree_cpu_seconds(pid))
+            upstream = cpu_delta(up_before, tree_cpu_seconds(upstream_pid)) if upstream_pid else 0
+        except WrkError as exc:
+            record.note, m.stopped = str(exc), True
+            return
+        m.slices.append(result)
+        record.cpu_s = (record.cpu_s or 0.0) + server
+        record.upstream_cpu_s = (record.upstream_cpu_s or 0.0) + upstream
+        record.machine_cpu_s = (record.machine_cpu_s or 0.0) + machine
+        record.wrk_cpu_s = (record.wrk_cpu_s or 0.0) + (result.cpu_s or 0.0)
+        record.result = merge_slices(m.slices)
+        record.slices = [
+            {"rps": round(x.rps, 1), "p50_ms": x.p50_ms, "p99_ms": x.p99_ms} for x in m.slices
+        ]
+        if result.errors:
+            m.stopped = True  # a failing system would only add noise to the others
+        self._print(record, result)
 
     def _check_once(self, endpoint: Endpoint, scenario: str) -> str | None:
         """One request before the load: None if the answer is right, else what is wrong."""
@@ -333,90 +411,55 @@ class Runner:
             return f"answer is not JSON: {body[:200]!r}"
         return None if choices else f"answer without choices: {body[:200]!r}"
 
-    def _drive(self, endpoint: Endpoint, plan: list[tuple[str, int]]) -> None:
-        s = self.settings
-        for scenario, connections in plan:
-            record = RunRecord(endpoint.system, endpoint.workers, scenario, connections)
-            self.records.append(record)
-            try:
-                self.need(s.warmup_s + s.duration_s + 10)
-            except TimeBudgetExceeded as exc:
-                record.note = str(exc)
-                continue
-            problem = self._check_once(endpoint, scenario)
-            if problem:
-                record.note = problem
-                print(f"  {endpoint.system} {scenario}: {problem}", flush=True)
-                continue
-            self._wrk_run(endpoint, record)
-
     def _script(self, endpoint: Endpoint, scenario: str) -> Path:
         path = self.work / "wrk" / f"{endpoint.system}-{scenario}.lua"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(lua_script(payloads.request_bytes(scenario), endpoint.api_key))
         return path
 
-    def _wrk_run(self, endpoint: Endpoint, record: RunRecord, *, profile: bool = False) -> None:
+    def _maybe_profile(self, endpoint: Endpoint) -> None:
+        """One extra run under py-spy when ``--profile`` names this system (×1 only)."""
         s = self.settings
-        script = self._script(endpoint, record.scenario)
-        url = endpoint.url(record.scenario)
-        upstream_pid = self.upstream.service.pid if self.upstream else None
+        if s.profile != endpoint.system or endpoint.workers != 1:
+            return
+        record = RunRecord(endpoint.system, 1, "chat", min(s.concurrency), profiled=True)
+        self.records.append(record)
+        print(f"\n== profiling {record.label} under py-spy", flush=True)
         try:
-            if s.warmup_s > 0:
-                run_wrk(url, script, connections=record.concurrency, duration_s=s.warmup_s)
+            self.need(s.duration_s + 30)
+            script = self._script(endpoint, "chat")
+            url = endpoint.url("chat")
+            stem = self.work / f"profile-{endpoint.system}-c{record.concurrency}"
+            spy = start_py_spy(endpoint.service.pid, stem, s.duration_s, s.profile_format)
             before = tree_cpu_seconds(endpoint.service.pid)
-            up_before = tree_cpu_seconds(upstream_pid) if upstream_pid else {}
-            spy = None
-            if profile:
-                stem = self.work / f"profile-{endpoint.system}-c{record.concurrency}"
-                spy = start_py_spy(endpoint.service.pid, stem, s.duration_s, s.profile_format)
-            machine_before = machine_busy_seconds()
             record.result = run_wrk(
                 url, script, connections=record.concurrency, duration_s=s.duration_s
             )
-            record.machine_cpu_s = machine_busy_seconds() - machine_before
-            record.wrk_cpu_s = record.result.cpu_s
             record.cpu_s = cpu_delta(before, tree_cpu_seconds(endpoint.service.pid))
-            if upstream_pid:
-                record.upstream_cpu_s = cpu_delta(up_before, tree_cpu_seconds(upstream_pid))
-            if spy is not None:
-                record.note = finish_py_spy(*spy)
-                self.notes.append(record.note)
-        except (WrkError, ProfilerUnavailable) as exc:
+            record.note = finish_py_spy(*spy)
+            self.notes.append(record.note)
+        except (WrkError, ProfilerUnavailable, TimeBudgetExceeded) as exc:
             record.note = str(exc)
-        self._print(record)
-
-    def _maybe_profile(self, endpoint: Endpoint) -> None:
-        """One extra run under py-spy when ``--profile`` names this system (×1 only)."""
-        if self.settings.profile != endpoint.system or endpoint.workers != 1:
-            return
-        record = RunRecord(
-            endpoint.system,
-            endpoint.workers,
-            "chat",
-            min(self.settings.concurrency),
-            profiled=True,
-        )
-        self.records.append(record)
-        self._wrk_run(endpoint, record, profile=True)
+        self._print(record, record.result)
 
     @staticmethod
-    def _print(record: RunRecord) -> None:
-        res = record.result
-        if res is None:
+    def _print(record: RunRecord, result: WrkResult | None) -> None:
+        if result is None:
             print(f"  {record.label} {record.scenario} c{record.concurrency}: {record.note}")
             return
-        cpu = record.cpu_s_per_req
-        flag = "" if record.ok else f"  ERRORS {report.describe_errors(record)}"
-        background = record.background_cores
-        if background is not None and background > BUSY_MACHINE_CORES:
-            flag += f"  (other programs used {background:.2f} cores: noisy)"
+        flag = "" if not result.errors else f"  ERRORS {report.describe_errors(record)}"
         print(
             f"  {record.label:<18} {record.scenario:<6} c{record.concurrency:<3} "
-            f"{res.rps:>9,.0f} rps  p50 {res.p50_ms:7.2f} ms  p99 {res.p99_ms:7.2f} ms  "
-            f"cpu {'–' if cpu is None else f'{cpu * 1000:.3f}'} ms/req{flag}",
+            f"{result.rps:>9,.0f} rps  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
+            f"{flag}",
             flush=True,
         )
+
+    def _finish_records(self) -> None:
+        """Note measurements that ended with fewer slices than planned."""
+        for record in self.records:
+            if record.result is None and not record.note:
+                record.note = "not run"
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -424,23 +467,24 @@ class Runner:
         s = self.settings
         assert self.paced is not None
         plain = {"Content-Type": "application/json"}
-        service, origin = start_passthrough(self.group, "passthrough-paced", self.paced.origin)
+        _, origin = start_passthrough(self.group, "passthrough-paced", self.paced.origin)
         targets = [
             StreamTarget("upstream", f"{self.paced.chat_base}/chat/completions", plain),
             StreamTarget("passthrough", f"{origin}/v1/chat/completions", plain),
         ]
-        socle_service = None
-        if socle_problem is None:
+        socle = next(
+            (e for e in self.endpoints if e.system == "socle-sqlite" and e.workers == 1), None
+        )
+        if socle is None and socle_problem is None:
             try:
-                endpoint = self._start_socle("socle-sqlite", 1)
-            except ServiceError as exc:
+                socle = self._start_socle("socle-sqlite", 1)
+            except (ServiceError, TimeBudgetExceeded) as exc:
                 socle_problem = str(exc)
-            else:
-                socle_service = endpoint.service
-                url = f"{endpoint.origin}/v1/chat/completions"
-                targets.append(StreamTarget("socle-sqlite", url, endpoint.headers()))
-        if socle_problem is not None:
-            self.skip("streaming (socle)", socle_problem)
+        if socle is not None:
+            url = f"{socle.origin}/v1/chat/completions"
+            targets.append(StreamTarget("socle-sqlite", url, socle.headers()))
+        else:
+            self.skip("streaming (socle)", socle_problem or "Socle is not available")
         self.streams = run_measure(
             targets,
             f"{self.paced.origin}/timings",
@@ -450,14 +494,11 @@ class Runner:
         )
         for summary in self.streams:
             print(
-                f"  {summary.target:<14} TTFT p50 {summary.ttft_p50_ms or 0:6.2f} ms  "
-                f"chunk transit p50 {summary.transit_p50_ms or 0:6.3f} ms  "
-                f"p99 {summary.transit_p99_ms or 0:6.3f} ms  errors {summary.errors}",
+                f"  {summary.target:<14} TTFT p50 {summary.ttft_p50_ms or 0:7.2f} ms  "
+                f"chunk transit p50 {summary.transit_p50_ms or 0:7.3f} ms  "
+                f"p99 {summary.transit_p99_ms or 0:7.3f} ms  errors {summary.errors}",
                 flush=True,
             )
-        if socle_service is not None:
-            self.group.stop(socle_service)
-        self.group.stop(service)
 
     # -- results ------------------------------------------------------------------------------
 

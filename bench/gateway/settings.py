@@ -43,6 +43,7 @@ class BenchSettings:
     systems: set[str] = field(default_factory=lambda: set(SYSTEMS))
     duration_s: float = 12.0
     warmup_s: float = 2.0
+    rounds: int = 3
     concurrency: tuple[int, ...] = (8, 32)
     socle_workers: tuple[int, ...] = (1, 2)
     passthrough_workers: tuple[int, ...] = (1, 2)
