@@ -79,8 +79,30 @@ class PersonRecognizer:
         return [
             Finding(PERSON, r.start, r.end, "deep.person", float(r.score), text[r.start : r.end])
             for r in results
-            if r.score >= self._min_score
+            if r.score >= self._min_score and plausible_name(text[r.start : r.end])
         ]
+
+
+# Particles that stay lower-case inside a name ("Charles de Gaulle", "Ludwig van Beethoven").
+_PARTICLES = frozenset("de du des le la van von der den da di del ben bin ibn el al d' y".split())
+# Capitalised words the French model often tags PER on their own: titles, form labels.
+_NOT_NAMES = frozenset(
+    "madame monsieur mme mr mrs ms mlle dr docteur maître name nom prénom phone téléphone "
+    "email e-mail ticket fiche objet subject cordialement bonjour merci hello hi dear contact "
+    "client adresse address".split()
+)
+
+
+def plausible_name(span: str) -> bool:
+    """Whether a PER span from spaCy looks like a person's name: capitalised words (particles
+    aside), no digits or e-mail / code characters, not a lone title or form label. The French
+    model tags sentence starts ("He was born on…") and labels ("Phone") as persons otherwise."""
+    if any(c.isdigit() or c in "@=_/\\:" for c in span):
+        return False
+    words = span.replace("’", "'").split()
+    if not words or (len(words) == 1 and words[0].lower().strip(".,") in _NOT_NAMES):
+        return False
+    return all(w[0].isupper() or w.lower() in _PARTICLES for w in words)
 
 
 _FRENCH_HINTS = frozenset(

@@ -92,3 +92,22 @@ def test_hash_key_must_be_long_enough() -> None:
 
     with pytest.raises(ValueError, match="16 bytes"):
         GuardsStage(GuardsConfig(), b"short")
+
+
+@pytest.mark.parametrize(
+    "span,ok",
+    [
+        ("Marie Dupont", True),
+        ("Charles de Gaulle", True),
+        ("Jean", True),
+        ("He was born", False),
+        ("Madame", False),
+        ("Phone", False),
+        ("emma@example.fr", False),
+        ("IT82 Z589", False),
+    ],
+)
+def test_deep_person_spans_are_filtered_to_plausible_names(span: str, ok: bool) -> None:
+    from socle.guards.deep import plausible_name
+
+    assert plausible_name(span) is ok
