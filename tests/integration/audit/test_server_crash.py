@@ -9,6 +9,7 @@ request must have its audit record, and every chain must verify. SQLite and Post
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,28 @@ from tests.integration.audit.crash_helpers import (
     verify_database,
     wait_for_acks,
 )
+from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.server import SocleServer
 
 pytestmark = pytest.mark.e2e
 
 
-def test_gateway_sigkill_loses_no_acknowledged_request(db_url: str, tmp_path: Path) -> None:
-    home = tmp_path / "home"
+@pytest.fixture
+def gateway_db_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database for the server, which migrates it itself (no create_all tables here)."""
     if db_url.startswith("sqlite"):
-        db_url = f"sqlite+aiosqlite:///{home / 'socle.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'home' / 'socle.db'}"
+        return
+    name, url = asyncio.run(create_pg_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_pg_database(name))
+
+
+def test_gateway_sigkill_loses_no_acknowledged_request(gateway_db_url: str, tmp_path: Path) -> None:
+    db_url = gateway_db_url
+    home = tmp_path / "home"
     config = {"database_url": db_url, "audit": {"replica_name": "gw-crash"}}
     acks_path = tmp_path / "acks.log"
     acks = AckLog(acks_path)
