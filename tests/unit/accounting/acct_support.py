@@ -17,6 +17,7 @@ from socle.accounting.stage import AccountingStage
 from socle.pipeline.context import Principal, RequestContext, Usage
 from socle.pipeline.errors import GatewayError
 from socle.routing.catalog import Deployment
+from socle.store import migrate
 from socle.store.base import Base
 from socle.store.database import Database
 from socle.store.models.accounting import ACCOUNTING_TABLES
@@ -161,7 +162,11 @@ def config(**overrides: Any) -> AccountingConfig:
 
 
 async def create_tables(database: Database) -> None:
-    """Create (if missing) and empty the accounting tables."""
+    """Migrate the schema (the migrations create the accounting tables), then empty them.
+
+    ``create_all`` afterwards only adds accounting tables a migration does not have yet.
+    """
+    await migrate.upgrade(database)
     tables = [model.__table__ for model in ACCOUNTING_TABLES]
     async with database.engine.begin() as conn:
         await conn.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
