@@ -84,65 +84,17 @@ class PersonRecognizer:
 
 
 # Particles that stay lower-case inside a name ("Charles de Gaulle", "Ludwig van Beethoven").
-_PARTICLES = frozenset(
-    [
-        "de",
-        "du",
-        "des",
-        "le",
-        "la",
-        "van",
-        "von",
-        "der",
-        "den",
-        "da",
-        "di",
-        "del",
-        "ben",
-        "bin",
-        "ibn",
-        "el",
-        "al",
-        "d'",
-        "y",
-    ]
-)
+_PARTICLES = frozenset((
+    "de", "du", "des", "le", "la", "van", "von", "der", "den", "da", "di", "del", "ben", "bin",
+    "ibn", "el", "al", "d'", "y",
+))  # fmt: skip
 # Capitalised words the French model often tags PER on their own: titles, form labels.
-_NOT_NAMES = frozenset(
-    [
-        "madame",
-        "monsieur",
-        "mme",
-        "mr",
-        "mrs",
-        "ms",
-        "mlle",
-        "dr",
-        "docteur",
-        "maître",
-        "name",
-        "nom",
-        "prénom",
-        "phone",
-        "téléphone",
-        "email",
-        "e-mail",
-        "ticket",
-        "fiche",
-        "objet",
-        "subject",
-        "cordialement",
-        "bonjour",
-        "merci",
-        "hello",
-        "hi",
-        "dear",
-        "contact",
-        "client",
-        "adresse",
-        "address",
-    ]
-)
+_NOT_NAMES = frozenset((
+    "madame", "monsieur", "mme", "mr", "mrs", "ms", "mlle", "dr", "docteur", "maître", "name",
+    "nom", "prénom", "phone", "téléphone", "email", "e-mail", "ticket", "fiche", "objet",
+    "subject", "cordialement", "bonjour", "merci", "hello", "hi", "dear", "contact", "client",
+    "adresse", "address",
+))  # fmt: skip
 
 
 def plausible_name(span: str) -> bool:
