@@ -82,7 +82,9 @@ class ValueHasher:
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("the guards hash key must be at least 16 bytes")
-        self._key = key
+        # A key of its own, derived from the gateway's: the same secret may key other MACs
+        # (API key hashes), and a finding hash must never be comparable with those.
+        self._key = hmac.new(key, b"socle.guards.finding-hash", hashlib.sha256).digest()
 
     def digest(self, kind: str, value: str) -> str:
         """Hex HMAC of ``kind:value``, truncated to 128 bits (plenty against collisions)."""
