@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from socle import __version__
-from socle.api import errors, health
+from socle.api import errors, health, metrics
 from socle.api.admin import router as admin_router
 from socle.api.openai.routes import router as openai_router
 from socle.config import Settings, load_settings
@@ -35,6 +35,7 @@ def build_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(openai_router)
     app.include_router(admin_router)
     return app

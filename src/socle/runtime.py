@@ -21,6 +21,7 @@ from socle.config import Settings
 from socle.identity.cache import KeyCache
 from socle.identity.service import IdentityService
 from socle.identity.stage import AuthenticateStage, KeyAuthenticator
+from socle.observability.metrics import GatewayMetrics, MetricsStage
 from socle.pipeline.context import Principal, RequestContext
 from socle.pipeline.runner import Pipeline
 from socle.providers.base import Provider
@@ -92,12 +93,15 @@ class Gateway:
         self.authenticate_stage = AuthenticateStage(
             self.authenticator, lambda name: self.routing.catalog().get(name) is not None
         )
+        self.metrics = GatewayMetrics()
+        self.routing.register_metrics(self.metrics.registry)
         stages = [
             self.authenticate_stage,
             self.routing.classify_stage,
             GuardsStage(settings.guards, self.secret),
             self.routing.route_stage,
             self.accounting.stage,
+            MetricsStage(self.metrics),
             self.audit.stage,
         ]
         self.pipeline = Pipeline(stages, self.routing.dispatcher)

@@ -101,3 +101,49 @@ def test_routing_edits_apply_without_restart_and_survive_one(
     with SocleServer(home) as restarted:
         names = {m["name"] for m in restarted.admin("GET", "/routing").json()["models"]}
         assert "team-model" in names
+
+
+def test_usage_audit_and_metrics(server: SocleServer, client: openai.OpenAI) -> None:
+    client.chat.completions.create(
+        model="chat-default", messages=[{"role": "user", "content": "usage please"}], user="u-42"
+    )
+    usage = server.admin("GET", "/usage", params={"by": "model"})
+    assert usage.status_code == 200, usage.text
+    rows = {r["model"]: r for r in usage.json()["data"]}
+    assert rows["chat-default"]["requests"] >= 1
+    assert rows["chat-default"]["cost"] > 0
+    bad_period = server.admin("GET", "/usage", params={"period": "last-year"})
+    assert bad_period.status_code == 400
+
+    auditor = server.create_key(role="auditor")
+    auditor_headers = {"Authorization": f"Bearer {auditor['key']}"}
+    records = httpx.get(
+        f"{server.base_url}/admin/v1/audit",
+        headers=auditor_headers,
+        params={"limit": 200},
+        timeout=10,
+    )
+    assert records.status_code == 200, records.text
+    kinds = {r.get("kind") for r in records.json()["data"]}
+    assert {"request", "admin"} <= kinds
+    verified = httpx.get(f"{server.base_url}/admin/v1/audit/verify", headers=auditor_headers)
+    assert verified.status_code == 200 and verified.json()["ok"] is True
+    erase = httpx.post(
+        f"{server.base_url}/admin/v1/audit/erasures",
+        headers=auditor_headers,
+        json={"subject": "u-42"},
+        timeout=10,
+    )
+    assert erase.status_code == 403  # auditors read, they do not act
+    calling = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=auditor["key"])
+    with pytest.raises(openai.PermissionDeniedError):
+        calling.chat.completions.create(
+            model="chat-default", messages=[{"role": "user", "content": "x"}]
+        )
+
+    metrics = httpx.get(f"{server.base_url}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert (
+        'socle_requests_total{endpoint="chat.completions",model="chat-default",status="200"}'
+        in (metrics.text)
+    )

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from socle import __version__
-from socle.cli import audit, identity
+from socle.cli import audit, identity, usage
 from socle.cli.common import (
     EXIT_USAGE,
     ConfigOption,
@@ -42,6 +42,7 @@ app.add_typer(identity.teams, name="teams")
 app.add_typer(identity.projects, name="projects")
 app.add_typer(identity.keys, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(usage.app, name="usage")
 
 
 def _version(value: bool) -> None:
