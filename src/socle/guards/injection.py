@@ -133,7 +133,7 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         ("ignore", "ignorez", "ignores", "ignorer", "disregard", "forget", "skip", "bypass",
          "override", "overlook", "abandon", "discard", "drop", "aside", "follow", "stop",
          "oublie", "oubliez", "oublies", "oublier", "tiens", "tenez", "abstraction", "tomber",
-         "outre", "outrepasse", "outrepasser", "obéis", "obeis", "obéissez", "suivez",
+         "outre", "outrepasse", "outrepasser", "obéis", "obeis", "obéissez", "suis", "suivez",
          "respecte", "respectez", "disobey", "obeying"),
         rf"\b(?:{_OVERRIDE_VERBS_EN}|{_OVERRIDE_VERBS_FR})\s+(?:de\s+|"
         rf"d')?{_DETS}(?:{_QUALIFIERS})\s*(?:\w+\s+)?(?:{_NOUNS})\b"
@@ -269,7 +269,11 @@ _FAMILIES_SPEC: tuple[tuple[str, float, tuple[str, ...], str], ...] = (
         r"(?:void|cancel+ed|null|revoked|invalid|no longer valid|superseded|annulee?s?|caduques?|"
         r"revoquee?s?|nulles?)"
         r"|no longer apply|do not apply|don't apply|ne s'appliquent plus)\b"
-        rf"|\b(?:{_PARA_NOUNS}) precedentes? (?:sont|est) (?:annulee?s?|caduques?|revoquee?s?)\b",
+        rf"|\b(?:{_PARA_NOUNS}) precedentes? (?:sont|est) (?:annulee?s?|caduques?|revoquee?s?)\b"
+        rf"|\b(?:{_PARA_NOUNS}) (?:you|que tu|qu'on t'a|que l'on t'a)\W+(?:\w+\W+){{0,6}}?"
+        r"(?:are|is|were|sont|est)\W+(?:now\W+|desormais\W+|maintenant\W+)?"
+        r"(?:void|cancel+ed|null|revoked|invalid|no longer valid|superseded|annulee?s?|caduques?|"
+        r"revoquee?s?|nulles?)\b",
     ),
     (
         # Paraphrased prompt extraction: a disclosure verb, then (a few words on) the prompt.
