@@ -36,10 +36,12 @@ class ConfigError(Exception):
 
 
 class ServerConfig(BaseModel):
+    """The HTTP server of the gateway."""
+
     model_config = ConfigDict(extra="forbid")
 
     host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 for all).")
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=1, le=65535, description="TCP port.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes.")
     max_body_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest accepted request body (413 above)."
@@ -51,6 +53,8 @@ class ServerConfig(BaseModel):
 
 
 class IdentityConfig(BaseModel):
+    """API key caching."""
+
     model_config = ConfigDict(extra="forbid")
 
     revocation_poll_seconds: float = Field(
@@ -76,14 +80,24 @@ class Settings(BaseSettings):
     bootstrap_admin_key: SecretStr | None = Field(
         None, description="Use this value as the first admin key instead of a random one."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["text", "json"] = "text"
-    server: ServerConfig = Field(default_factory=ServerConfig)
-    identity: IdentityConfig = Field(default_factory=IdentityConfig)
-    routing: RoutingConfig = Field(default_factory=RoutingConfig)
-    guards: GuardsConfig = Field(default_factory=GuardsConfig)
-    accounting: AccountingConfig = Field(default_factory=AccountingConfig)
-    audit: AuditConfig = Field(default_factory=AuditConfig)
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe log level written."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people, json (one object per line) for collectors."
+    )
+    server: ServerConfig = Field(default_factory=ServerConfig, description="HTTP server.")
+    identity: IdentityConfig = Field(default_factory=IdentityConfig, description="API keys.")
+    routing: RoutingConfig = Field(
+        default_factory=RoutingConfig, description="Catalog, classification, routing (routing.md)."
+    )
+    guards: GuardsConfig = Field(
+        default_factory=GuardsConfig, description="PII, secrets, injection (guards.md)."
+    )
+    accounting: AccountingConfig = Field(
+        default_factory=AccountingConfig, description="Prices, budgets, rate limits, carbon."
+    )
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="Audit trail (audit.md).")
 
     @field_validator("database_url")
     @classmethod
