@@ -179,7 +179,7 @@ class StreamGuard:
 
     def _echo(self, full: str) -> Decision | None:
         echo = self.check.echo
-        if not echo or self.echo_hits is None:
+        if not echo:
             return None
         before = len(self.echo_hits)
         self.echo_hits |= echo.matches(full)

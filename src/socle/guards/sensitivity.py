@@ -81,11 +81,6 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 _MARKERS_RE = tuple((rule, keys(*words), re.compile(p)) for rule, words, p in _MARKERS)
 _MARKER_WORDS: frozenset[bytes] = frozenset().union(*(w for _, w, _ in _MARKERS_RE))
 
-MARKER_LEVELS: dict[str, str] = {
-    "marker.internal": "internal",
-    "marker.confidential": "confidential",
-    "marker.secret": "secret",
-}
 
 _HEALTH_TERMS = (
     # French
