@@ -155,9 +155,9 @@ class AccountingStage(Stage):
         in_flight = from_nano(admission.reserved)
         return BudgetExceeded(
             f"Budget exceeded for {counter.scope} {counter.scope_id} "
-            f"({counter.period} {counter.period_key}): limit {limit:.2f} {cur}, spent "
-            f"{spent:.4f} {cur} ({in_flight:.4f} {cur} reserved by requests in flight); this "
-            f"request may cost up to {from_nano(amount):.4f} {cur}; {reset}.",
+            f"({counter.period} {counter.period_key}): limit {_money(limit)} {cur}, spent "
+            f"{_money(spent)} {cur} ({_money(in_flight)} {cur} reserved by requests in flight); "
+            f"this request may cost up to {_money(from_nano(amount))} {cur}; {reset}.",
             headers=headers,
         )
 
@@ -350,6 +350,13 @@ def _collect_text(choices: Any, into: list[str]) -> None:
             if isinstance(function, dict):
                 into.append(str(function.get("name") or ""))
                 into.append(str(function.get("arguments") or ""))
+
+
+def _money(value: float) -> str:
+    """2 decimals from 1 up, else down to the nano: 40.00, 0.0001, 0.0000549."""
+    if value == 0 or abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.9f}".rstrip("0")
 
 
 def _decimal(value: float) -> str:

@@ -87,7 +87,11 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        if value == 0:
+            return "0"
+        if abs(value) >= 1:
+            return f"{value:,.2f}"
+        return f"{value:.9f}".rstrip("0")
     return str(value)
 
 
@@ -102,9 +106,9 @@ def _emit(rows: list[dict[str, Any]], output: str, title: str, columns: Any, fir
             writer.writerows(rows)
         return
     table = Table(title=title)
-    table.add_column(first.capitalize() if first else "", style="bold")
+    table.add_column(first.capitalize() if first else "", style="bold", overflow="fold")
     for _, label in columns:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", overflow="fold")
     for row in rows:
         table.add_row(_cell(row.get(first)) or "(none)", *(_cell(row[k]) for k, _ in columns))
     console.print(table)
