@@ -78,19 +78,18 @@ class CarbonModel:
         self.params: PrefixTable[tuple[float, float]] = PrefixTable(
             {name: (float(v["active"]), float(v["total"])) for name, v in params.items()}
         )
-        self._sites: dict[tuple[str, str, str, str, float | None], _Site | None] = {}
+        self._sites: dict[int, tuple[Deployment, _Site | None]] = {}
 
     def _site(self, deployment: Deployment) -> _Site | None:
-        key = (
-            deployment.id,
-            deployment.endpoint.upstream_model,
-            deployment.location,
-            deployment.jurisdiction,
-            deployment.active_params_b,
-        )
-        if key not in self._sites:
-            self._sites[key] = self._resolve(deployment)
-        return self._sites[key]
+        # Cached by identity, like the price book: catalog snapshots are immutable.
+        cached = self._sites.get(id(deployment))
+        if cached is not None and cached[0] is deployment:
+            return cached[1]
+        site = self._resolve(deployment)
+        if len(self._sites) >= 10_000:
+            self._sites.clear()
+        self._sites[id(deployment)] = (deployment, site)
+        return site
 
     def _resolve(self, deployment: Deployment) -> _Site | None:
         override = self.config.deployments.get(deployment.id)

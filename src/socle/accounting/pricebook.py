@@ -21,6 +21,7 @@ from socle.routing.catalog import Deployment
 log = logging.getLogger(__name__)
 
 LOCAL_LOCATIONS = frozenset({"on_prem", "edge"})
+_CACHE_LIMIT = 10_000
 
 
 def parse_price_table(data: dict[str, Any], where: str) -> dict[str, Pricing]:
@@ -58,7 +59,9 @@ class PriceBook:
                     f"price of {name}: no accounting.fx_rates entry for {pricing.currency}"
                 )
         self.table: PrefixTable[Pricing] = PrefixTable(merged)
-        self._rates: dict[tuple[str, str, str, Pricing], TokenRates] = {}
+        # By object identity: deployments are immutable snapshots, replaced whole when the
+        # catalog changes; holding the object keeps its id from being reused.
+        self._rates: dict[int, tuple[Deployment, TokenRates]] = {}
 
     def convert(self, pricing: Pricing) -> TokenRates:
         """Rates of a pricing in the reporting currency."""
@@ -72,23 +75,20 @@ class PriceBook:
 
     def rates(self, deployment: Deployment) -> TokenRates:
         """Nano-units per token for this deployment (free when nothing prices it)."""
-        key = (
-            deployment.id,
-            deployment.endpoint.upstream_model,
-            deployment.location,
-            deployment.pricing,
-        )
-        found = self._rates.get(key)
-        if found is None:
-            pricing = self.pricing_for(deployment)
-            if pricing is None:
-                log.warning(
-                    "deployment %s (%s) has no price: counted as free",
-                    deployment.id,
-                    deployment.endpoint.upstream_model,
-                )
-                found = FREE
-            else:
-                found = self.convert(pricing)
-            self._rates[key] = found
+        cached = self._rates.get(id(deployment))
+        if cached is not None and cached[0] is deployment:
+            return cached[1]
+        pricing = self.pricing_for(deployment)
+        if pricing is None:
+            log.warning(
+                "deployment %s (%s) has no price: counted as free",
+                deployment.id,
+                deployment.endpoint.upstream_model,
+            )
+            found = FREE
+        else:
+            found = self.convert(pricing)
+        if len(self._rates) >= _CACHE_LIMIT:
+            self._rates.clear()
+        self._rates[id(deployment)] = (deployment, found)
         return found
