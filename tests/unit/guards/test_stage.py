@@ -356,3 +356,25 @@ async def test_stream_blocks_system_prompt_echo() -> None:
     assert "compliance desk in Lyon" not in text
     assert out[-1]["choices"][0]["finish_reason"] == "content_filter"
     assert any(f["type"] == "system_prompt_leak" for f in ctx.findings)
+
+
+async def test_stream_restores_tool_call_arguments_split_across_chunks() -> None:
+    ctx = chat(user("Envoie un mail à jean.dupont@example.fr"))
+    await STAGE.before_call(ctx)
+    args = '{"to": "[EMAIL_1]", "subject": "RDV"}'
+    for cut in range(len(args) + 1):
+        chunks = []
+        for piece in (args[:cut], args[cut:]):
+            c = chunk(0, None)
+            call = {"index": 0, "function": {"arguments": piece}}
+            c["choices"][0]["delta"] = {"tool_calls": [call]}
+            chunks.append(c)
+        chunks.append(chunk(0, None, "tool_calls"))
+        out = await run_stream(ctx, chunks)
+        joined = "".join(
+            tc["function"]["arguments"]
+            for c in out
+            for ch in c["choices"]
+            for tc in ch["delta"].get("tool_calls") or []
+        )
+        assert orjson.loads(joined) == {"to": "jean.dupont@example.fr", "subject": "RDV"}, cut
