@@ -204,6 +204,10 @@ class ReservationConfig(_Strict):
     prompt_margin: float = Field(
         1.25, ge=1.0, le=4.0, description="Multiplier on the estimated prompt tokens."
     )
+    enforce_output_limit: bool = Field(
+        True,
+        description="Under a hard budget, give a request without max_tokens the assumed limit.",
+    )
 
 
 class AccountingConfig(_Strict):

@@ -28,7 +28,7 @@ from socle.accounting.prices import FREE, from_nano
 from socle.accounting.ratelimits import rate_headers, retry_headers
 from socle.accounting.tokens import estimate_completion, estimate_prompt, estimate_text
 from socle.accounting.usage import read_usage
-from socle.pipeline.context import RequestContext, Usage
+from socle.pipeline.context import Principal, RequestContext, Usage
 from socle.pipeline.errors import BudgetExceeded, GatewayError, RateLimited
 from socle.pipeline.stage import Chunk, Stage
 from socle.routing.catalog import Deployment
@@ -93,10 +93,17 @@ class AccountingStage(Stage):
         if isinstance(temperature, int | float) and not isinstance(temperature, bool):
             ticket.temperature = float(temperature)
         ticket.prompt_estimate = estimate_prompt(ctx.endpoint, ctx.body)
+        now = time.time()
         if ctx.endpoint != "embeddings":
             limit = request_limit(ctx.body)
             if limit is None:
                 limit = self.config.reservation.default_max_output_tokens
+                if self.config.reservation.enforce_output_limit and self._hard_budget(
+                    principal, now
+                ):
+                    # Without a limit the upstream could outspend the reservation.
+                    ctx.body["max_tokens"] = limit
+                    ctx.applied_defaults["max_tokens"] = {"value": limit, "reason": "budget"}
             choices = ctx.body.get("n")
             if isinstance(choices, int) and not isinstance(choices, bool) and choices > 1:
                 limit *= choices  # every choice may use the whole limit
@@ -107,7 +114,6 @@ class AccountingStage(Stage):
             (self.prices.rates(d).max_cost(prompt, ticket.max_output) for d in ticket.candidates),
             default=0,
         )
-        now = time.time()
         reservation, admission = await self.ledger.reserve(
             principal, amount, prompt + ticket.max_output, now
         )
@@ -118,6 +124,9 @@ class AccountingStage(Stage):
             ticket.refused = True
             raise self._refusal(admission, amount, now)
         ctx.response_headers.update(rate_headers(admission.rates))
+
+    def _hard_budget(self, principal: Principal, now: float) -> bool:
+        return any(c.hard_limit is not None for c in self.ledger.budgets.counters(principal, now))
 
     def _refusal(self, admission: Admission, amount: int, now: float) -> GatewayError:
         headers = rate_headers(admission.rates)

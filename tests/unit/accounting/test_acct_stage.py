@@ -68,7 +68,9 @@ async def test_a_hard_budget_refuses_with_limit_spend_and_reset_time() -> None:
         date.today().year + date.today().month // 12, date.today().month % 12 + 1, 1
     )
     assert "limit 0.0003 EUR" in error.message
-    assert first.cost is not None and f"spent {first.cost:.9f}".rstrip("0") + " EUR" in error.message
+    assert (
+        first.cost is not None and f"spent {first.cost:.9f}".rstrip("0") + " EUR" in error.message
+    )
     assert month_end.strftime("resets at %Y-%m-01T00:00:00") in error.message
     assert int(second.headers["Retry-After"]) > 0
     rows = rt.usage.take()
@@ -207,3 +209,20 @@ async def test_several_choices_multiply_the_reserved_output() -> None:
     assert ticket.reservation is not None
     assert ticket.reservation.amount == ticket.prompt_estimate * 1000 + 300 * 2000
     await rt.stage.finish(ctx, None)
+
+
+async def test_a_request_without_limit_gets_one_only_under_a_hard_budget() -> None:
+    free = runtime(config(reservation={"default_max_output_tokens": 512}))
+    ctx = context(max_tokens=None)
+    await free.stage.before_call(ctx)
+    assert "max_tokens" not in ctx.body
+    bounded = runtime(
+        config(
+            reservation={"default_max_output_tokens": 512},
+            budgets=[{"scope": "org", "limit": 10.0}],
+        )
+    )
+    ctx = context(max_tokens=None)
+    await bounded.stage.before_call(ctx)
+    assert ctx.body["max_tokens"] == 512
+    assert ctx.applied_defaults["max_tokens"] == {"value": 512, "reason": "budget"}
