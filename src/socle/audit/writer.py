@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from socle.audit.config import AuditConfig
 from socle.audit.content import ALGORITHM, ContentVault, encrypt
 from socle.audit.errors import AuditUnavailable
 from socle.audit.keys import Signer
+from socle.audit.store import HeadMoved, Row, open_store
 from socle.store.database import Database
 from socle.store.models.audit import AuditChain, AuditCheckpoint, AuditRecord
 
@@ -59,10 +61,6 @@ class Pending:
     subject_hash: str | None = None
     future: asyncio.Future[None] | None = None
     queued: float = field(default_factory=time.monotonic)
-
-
-class _HeadMoved(Exception):
-    """The chain head changed under this writer (another writer, or our own lost commit)."""
 
 
 def default_chain_base() -> str:
@@ -109,6 +107,7 @@ class ChainWriter:
         self._config = config
         self._signer = signer
         self._vault = vault
+        self._store = open_store(database)
         self._explicit = config.replica_name is not None
         self._base = config.replica_name or chain_base or default_chain_base()
         self._host = socket.gethostname()
@@ -138,8 +137,9 @@ class ChainWriter:
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         """If the writer task dies, nobody must wait forever for a commit that won't come."""
-        if task.cancelled() or task.exception() is not None:
-            log.error("audit writer of chain %s stopped", self.chain, exc_info=task.exception())
+        error = None if task.cancelled() else task.exception()
+        if task.cancelled() or error is not None:
+            log.error("audit writer of chain %s stopped", self.chain, exc_info=error)
             self._stopping = True
             for item in self._queue:
                 if item.future is not None and not item.future.done():
@@ -167,6 +167,7 @@ class ChainWriter:
                     .where(AuditChain.name == self.chain, AuditChain.owner == self.owner)
                     .values(lease_until=0.0)
                 )
+        await self._store.close()
 
     @property
     def pending(self) -> int:
@@ -370,17 +371,11 @@ class ChainWriter:
                 time.time(),
                 self._cp_digest,
             )
+            head = (self.head_seq, self.head_hash)
             try:
-                async with asyncio.timeout(_COMMIT_TIMEOUT_S), self._db.engine.begin() as conn:
-                    moved = await conn.execute(
-                        update(AuditChain)
-                        .where(AuditChain.name == self.chain, AuditChain.head_seq == self.head_seq)
-                        .values(updated_at=cp.ts)
-                    )
-                    if moved.rowcount != 1:
-                        raise _HeadMoved
-                    await conn.execute(insert(AuditCheckpoint).values(**cp.as_row()))
-            except (_HeadMoved, IntegrityError):
+                async with asyncio.timeout(_COMMIT_TIMEOUT_S):
+                    await self._store.commit(self.chain, self.head_seq, [], head, cp.ts, cp)
+            except (HeadMoved, IntegrityError, sqlite3.IntegrityError):
                 await self._reload_head()
                 if self.head_seq == self._cp_seq:
                     return
@@ -433,10 +428,8 @@ class ChainWriter:
                 self._queue[:0] = kept
                 await asyncio.sleep(0.5)
 
-    def _serialise(
-        self, batch: list[Pending], keys: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], int, str]:
-        rows: list[dict[str, Any]] = []
+    def _serialise(self, batch: list[Pending], keys: dict[str, Any]) -> tuple[list[Row], int, str]:
+        rows: list[Row] = []
         seq, prev = self.head_seq, self.head_hash
         for item in batch:
             seq += 1
@@ -454,22 +447,24 @@ class ChainWriter:
             except (TypeError, orjson.JSONEncodeError):
                 body = canonical(_jsonable(record))
             digest = chain_hash(prev, body)
+            get = record.get
+            # In store.RECORD_COLUMNS order.
             rows.append(
-                {
-                    "chain": self.chain,
-                    "seq": seq,
-                    "ts": record["ts"],
-                    "kind": record["kind"],
-                    "request_id": record.get("request_id"),
-                    "project_id": record.get("project_id"),
-                    "key_id": record.get("key_id"),
-                    "model": record.get("model"),
-                    "status": record.get("status"),
-                    "body": body.decode(),
-                    "prev_hash": prev,
-                    "hash": digest,
-                    "content": blob,
-                }
+                (
+                    self.chain,
+                    seq,
+                    record["ts"],
+                    record["kind"],
+                    get("request_id"),
+                    get("project_id"),
+                    get("key_id"),
+                    get("model"),
+                    get("status"),
+                    body.decode(),
+                    prev,
+                    digest,
+                    blob,
+                )
             )
             prev = digest
         return rows, seq, prev
@@ -484,13 +479,14 @@ class ChainWriter:
                     self._signer, self.chain, seq, head, time.time(), self._cp_digest
                 )
             try:
-                await self._transaction(rows, seq, head, checkpoint)
+                async with asyncio.timeout(_COMMIT_TIMEOUT_S):
+                    await self._store.commit(
+                        self.chain, self.head_seq, rows, (seq, head), time.time(), checkpoint
+                    )
             except Exception as exc:
                 last_error = exc
-                if await self._reconcile(head):
-                    seq = self.head_seq
-                else:
-                    if not isinstance(exc, _HeadMoved | IntegrityError):
+                if not await self._reconcile(head):
+                    if not isinstance(exc, HeadMoved | IntegrityError | sqlite3.IntegrityError):
                         await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
                     continue
             else:
@@ -499,24 +495,6 @@ class ChainWriter:
                 self._checkpoint_done(checkpoint)
             return
         raise AuditUnavailable("audit commit failed") from last_error
-
-    async def _transaction(
-        self, rows: list[dict[str, Any]], seq: int, head: str, checkpoint: CheckpointRow | None
-    ) -> None:
-        now = time.time()
-        async with asyncio.timeout(_COMMIT_TIMEOUT_S), self._db.engine.begin() as conn:
-            # The compare-and-set comes first: on PostgreSQL it takes the chain row's lock, so
-            # two writers of one chain serialise here instead of failing on the unique index.
-            moved = await conn.execute(
-                update(AuditChain)
-                .where(AuditChain.name == self.chain, AuditChain.head_seq == self.head_seq)
-                .values(head_seq=seq, head_hash=head, updated_at=now)
-            )
-            if moved.rowcount != 1:
-                raise _HeadMoved
-            await conn.execute(insert(AuditRecord), rows)
-            if checkpoint is not None:
-                await conn.execute(insert(AuditCheckpoint).values(**checkpoint.as_row()))
 
     async def _reconcile(self, head: str) -> bool:
         """After a failed commit: True if it did commit after all; else re-read the head."""
