@@ -131,7 +131,6 @@ class AlertHub:
         self.config = config
         self.store = store
         self.queue: asyncio.Queue[Alert] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-        self.delivered: list[tuple[str, str]] = []  # (event id, url), recent, for operators
         self._seen: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -235,8 +234,6 @@ class AlertHub:
             try:
                 async with self._session.post(target.url, data=body, headers=headers) as resp:
                     if 200 <= resp.status < 300:
-                        self.delivered.append((alert.event_id, target.url))
-                        del self.delivered[:-100]
                         return True, attempt, ""
                     error = f"HTTP {resp.status}"
                     if 400 <= resp.status < 500 and resp.status not in (408, 429):

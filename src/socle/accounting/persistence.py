@@ -8,7 +8,6 @@ Redis counters already contains what it writes (see redis_backend.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -143,19 +142,6 @@ class AccountingStore:
                 update(AccountingMeta).where(AccountingMeta.id == 1).values(epoch=epoch)
             )
             return await self._current_spend(session, now)
-
-    async def spend_of(self, counters: Sequence[str]) -> dict[str, int]:
-        """Settled spend of the named counters (0 when never written)."""
-        if not counters:
-            return {}
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(BudgetSpend.counter, BudgetSpend.spent_nano).where(
-                    BudgetSpend.counter.in_(list(counters))
-                )
-            )
-            found = {c: int(s) for c, s in rows}
-        return {c: found.get(c, 0) for c in counters}
 
     # -- alerts ----------------------------------------------------------------------------
 

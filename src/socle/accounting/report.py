@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from socle.accounting.budgets import BudgetPlan
 from socle.accounting.config import AccountingConfig
@@ -161,6 +161,10 @@ async def usage_report(
     return report
 
 
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
 async def budget_status(
     database: Database, config: AccountingConfig, now: float | None = None
 ) -> list[dict[str, Any]]:
@@ -170,8 +174,10 @@ async def budget_status(
     """
     now = time.time() if now is None else now
     plan = BudgetPlan(config.budgets, PeriodClock(config.timezone))
+    current = or_(BudgetSpend.period_end.is_(None), BudgetSpend.period_end > _utc(now))
     async with database.session() as session:
-        spend = {row.counter: row for row in (await session.execute(select(BudgetSpend))).scalars()}
+        rows_found = await session.execute(select(BudgetSpend).where(current))
+        spend = {row.counter: row for row in rows_found.scalars()}
     rows: list[dict[str, Any]] = []
     for rule in config.budgets:
         window = plan.clock.window(rule.period, now)
