@@ -7,7 +7,6 @@ line of defence (see ``RAW_VALUE_KEYS``).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from socle.pipeline.context import RequestContext
@@ -84,7 +83,16 @@ def request_record(
         "classification_reasons": list(ctx.classification_reasons),
         "findings": [sanitise_finding(f) for f in ctx.findings],
         "route": _route(ctx.route),
-        "attempts": [asdict(a) for a in ctx.attempts],
+        "attempts": [
+            {
+                "deployment": a.deployment,
+                "outcome": a.outcome,
+                "status": a.status,
+                "latency_ms": a.latency_ms,
+                "detail": a.detail,
+            }
+            for a in ctx.attempts
+        ],
     }
     if kind == KIND_STREAM_START:
         return record
