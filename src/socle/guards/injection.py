@@ -55,16 +55,21 @@ class Family:
     pattern: re.Pattern[str]
     group: str
     also: tuple[frozenset[bytes], ...]  # further gates: one word of each too
-    needles: tuple[str, ...]  # substrings of the lower-cased text that open the gate alone
+    needles: frozenset[str]  # substrings of the lower-cased text that open the gate alone
 
-    def triggered(self, hits: frozenset[bytes], also_hits: frozenset[bytes], lower: str) -> bool:
+    def triggered(
+        self, hits: frozenset[bytes], also_hits: frozenset[bytes], needles: frozenset[str]
+    ) -> bool:
         """Whether the cheap gates allow running the pattern on a text whose words include
-        ``hits`` (of all families' first gates) and ``also_hits`` (of their second gates)."""
-        if not self.words.isdisjoint(hits) and all(
-            not gate.isdisjoint(also_hits) for gate in self.also
-        ):
-            return True
-        return bool(self.needles) and any(n in lower for n in self.needles)
+        ``hits`` (of all families' first gates) and ``also_hits`` (of their further gates),
+        and whose lower-cased text contains ``needles``."""
+        if not self.words.isdisjoint(hits):
+            for gate in self.also:
+                if gate.isdisjoint(also_hits):
+                    break
+            else:
+                return True
+        return not needles.isdisjoint(self.needles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,10 +619,11 @@ FAMILIES: tuple[Family, ...] = tuple(
         re.compile(pattern),
         _GROUPS.get(rule, rule),
         tuple(keys(*g) for g in (_ALSO.get(rule), _ALSO_2.get(rule)) if g),
-        _NEEDLES.get(rule, ()),
+        frozenset(_NEEDLES.get(rule, ())),
     )
     for rule, weight, words, pattern in _FAMILIES_SPEC
 )
+_ALL_NEEDLES: tuple[str, ...] = tuple(sorted({n for f in FAMILIES for n in f.needles}))
 _GROUP_OF = {f.rule: f.group for f in FAMILIES}
 _ALL_WORDS: frozenset[bytes] = frozenset().union(*(f.words for f in FAMILIES))
 _ALL_ALSO: frozenset[bytes] = frozenset().union(*(g for f in FAMILIES for g in f.also))
@@ -680,7 +686,8 @@ class InjectionDetector:
         gate_words = words | leet_hits if leet_hits else words
         hits = gate_words & _ALL_WORDS
         also_hits = gate_words & _ALL_ALSO
-        plain_families = [f for f in FAMILIES if f.triggered(hits, also_hits, lower)]
+        needles = frozenset(n for n in _ALL_NEEDLES if n in lower)
+        plain_families = [f for f in FAMILIES if f.triggered(hits, also_hits, needles)]
         hidden = not _HIDDEN_WORDS.isdisjoint(words)
         long_token = max(map(len, words), default=0) >= 16
         spaced = len(words & _SINGLE_LETTERS - _COMMON_SINGLES) >= 2

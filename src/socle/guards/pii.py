@@ -71,10 +71,6 @@ _IPV6 = re.compile(
     r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
 
-_BIRTH_CONTEXT = re.compile(
-    r"(?:\bn[ée]e?s?\b|\bn[ée]\(e\)|naissance|\bddn\b|\bborn\b|\bbirth|\bdob\b|d\.o\.b|"
-    r"anniversaire|\bdate de naiss)"
-)
 _MONTHS = {
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
     "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
@@ -96,19 +92,11 @@ _DATE = re.compile(
 _BIRTH_WINDOW = 40
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
 _BIRTH_WORDS = keys(
-    "né",
-    "née",
-    "nés",
-    "nées",
-    "naissance",
-    "ddn",
-    "born",
-    "birth",
-    "dob",
-    "birthday",
-    "birthdate",
-    "anniversaire",
-)
+    "né", "née", "nés", "nées", "naissance", "ddn", "born", "birth", "dob", "birthday",
+    "birthdate", "anniversaire",
+)  # fmt: skip
+# Keywords that may run into the next word ("birthdate" is its own word, but so is "birth").
+_BIRTH_PREFIXES = frozenset(("birth",))
 
 _STREET_TYPES = (
     r"rue|avenue|av\.|bd|boulevard|place|pl\.|all[ée]e|impasse|chemin|route|rte|quai|cours|"
@@ -328,20 +316,37 @@ def find_ips(t: TextView, out: list[Finding]) -> None:
 def find_birth_dates(t: TextView, out: list[Finding]) -> None:
     """Dates reported as dates of birth only when a birth keyword (né le, date de naissance,
     born, DOB…) stands shortly before them in the same sentence: a meeting or invoice date is
-    not personal data."""
-    if not t.has_any(_BIRTH_WORDS) and "d.o.b" not in t.lower:
-        return
+    not personal data. Dates are searched only in the short span after each keyword."""
+    present = [w.decode() for w in t.words & _BIRTH_WORDS]
     lower = t.lower
-    for m in _DATE.finditer(lower):
-        lo = max(0, m.start() - _BIRTH_WINDOW)
-        keyword_end = -1
-        for k in _BIRTH_CONTEXT.finditer(lower, lo, m.start()):
-            keyword_end = k.end()  # the last keyword before the date
-        if keyword_end < 0 or _SENTENCE_END.search(lower, keyword_end, m.start()) is not None:
-            continue
-        if _plausible_birth_date(m):
-            value = t.text[m.start() : m.end()]
-            out.append(Finding(DATE_OF_BIRTH, m.start(), m.end(), "pii.date_of_birth", 0.85, value))
+    if "d.o.b" in lower:
+        present.append("d.o.b")
+    if not present:
+        return
+    reported: set[int] = set()
+    for word in present:
+        at = lower.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (at == 0 or not lower[at - 1].isalnum()) and (
+                end == len(lower) or not lower[end].isalnum() or word in _BIRTH_PREFIXES
+            ):
+                _date_after(t, end, reported, out)
+            at = lower.find(word, end)
+
+
+def _date_after(t: TextView, start: int, reported: set[int], out: list[Finding]) -> None:
+    """Report the first date within the birth window after ``start``, in the same sentence."""
+    lower = t.lower
+    m = _DATE.search(lower, start, min(len(lower), start + _BIRTH_WINDOW + 30))
+    if m is None or m.start() - start > _BIRTH_WINDOW or m.start() in reported:
+        return
+    if _SENTENCE_END.search(lower, start, m.start()) is not None:
+        return
+    if _plausible_birth_date(m):
+        reported.add(m.start())
+        value = t.text[m.start() : m.end()]
+        out.append(Finding(DATE_OF_BIRTH, m.start(), m.end(), "pii.date_of_birth", 0.85, value))
 
 
 def _plausible_birth_date(m: re.Match[str]) -> bool:
