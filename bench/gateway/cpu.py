@@ -91,3 +91,22 @@ def machine_busy_seconds() -> float:
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
     return busy / _CLOCK_TICKS
+
+
+def postgres_backends_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds so far of the PostgreSQL backends connected to ``database``.
+
+    A backend's process title is ``postgres: <user> <database> <client> <state>``, so the work
+    the server under test makes PostgreSQL do can be told apart from other clients' (shared
+    background processes such as the WAL writer are left out).
+    """
+    wanted = f" {database} ".encode()
+    found: dict[int, float] = {}
+    for st in all_processes():
+        try:
+            title = (_PROC / str(st.pid) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and wanted in title:
+            found[st.pid] = st.cpu_ticks / _CLOCK_TICKS
+    return found

@@ -34,8 +34,8 @@ def describe_errors(record: RunRecord) -> str:
 def _run_rows(records: list[RunRecord]) -> list[str]:
     rows = [
         "| System | Workers | Scenario | Conc. | RPS | p50 ms | p99 ms | CPU ms/req | "
-        "server cores | other cores | Errors |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "+ PG ms/req | server cores | other cores | Errors |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in records:
         res = r.result
@@ -45,10 +45,11 @@ def _run_rows(records: list[RunRecord]) -> list[str]:
         elif r.profiled:
             errors = "(profiled: not compared)"
         cpu_ms = None if r.cpu_s_per_req is None else r.cpu_s_per_req * 1000
+        db_ms = None if r.db_cpu_s_per_req is None else r.db_cpu_s_per_req * 1000
         rows.append(
             f"| {r.system} | {r.workers} | {r.scenario} | {r.concurrency} | "
             f"{_fmt(res.rps if res else None, 0)} | {_fmt(res.p50_ms if res else None, 2)} | "
-            f"{_fmt(res.p99_ms if res else None, 2)} | {_fmt(cpu_ms, 3)} | "
+            f"{_fmt(res.p99_ms if res else None, 2)} | {_fmt(cpu_ms, 3)} | {_fmt(db_ms, 3)} | "
             f"{_fmt(r.cpu_cores, 2)} | {_fmt(r.background_cores, 2)} | {errors} |"
         )
     return rows
@@ -109,9 +110,10 @@ def write_markdown(
         "",
         *_run_rows(records),
         "",
-        "CPU ms/req: user + system time of the server's process tree per request; server "
-        "cores: the same over the run's duration; other cores: CPU used meanwhile by programs "
-        "other than the server, the mock upstream and wrk (above 0.2 the run is noisy).",
+        "CPU ms/req: user + system time of the server's process tree per request; + PG ms/req: "
+        "the PostgreSQL backends connected to its database (socle-pg; Redis is not counted); "
+        "server cores: the server's CPU over the run's duration; other cores: CPU used meanwhile "
+        "by everything else but the mock upstream and wrk (above 0.2 the run is noisy).",
         "",
         "## Ratios",
         "",

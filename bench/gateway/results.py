@@ -23,6 +23,7 @@ class RunRecord:
     cpu_s: float | None = None
     upstream_cpu_s: float | None = None
     wrk_cpu_s: float | None = None
+    db_cpu_s: float | None = None  # PostgreSQL backends serving this system (socle-pg only)
     machine_cpu_s: float | None = None
     profiled: bool = False
     note: str = ""
@@ -59,7 +60,15 @@ class RunRecord:
         if self.result is None or not self.result.duration_s or None in parts:
             return None
         machine, server, upstream, load = (p or 0.0 for p in parts)
-        return max(0.0, machine - server - upstream - load) / self.result.duration_s
+        mine = server + upstream + load + (self.db_cpu_s or 0.0)
+        return max(0.0, machine - mine) / self.result.duration_s
+
+    @property
+    def db_cpu_s_per_req(self) -> float | None:
+        """CPU seconds of this system's PostgreSQL backends per request."""
+        if self.result is None or not self.result.requests or self.db_cpu_s is None:
+            return None
+        return self.db_cpu_s / self.result.requests
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form with the derived figures."""
@@ -77,6 +86,8 @@ class RunRecord:
             "cpu_cores": self.cpu_cores,
             "upstream_cpu_s": self.upstream_cpu_s,
             "wrk_cpu_s": self.wrk_cpu_s,
+            "db_cpu_s": self.db_cpu_s,
+            "db_cpu_s_per_req": self.db_cpu_s_per_req,
             "machine_cpu_s": self.machine_cpu_s,
             "background_cores": self.background_cores,
             "slices": self.slices,

@@ -24,7 +24,12 @@ from typing import Any
 import orjson
 
 from bench.gateway import hostinfo, payloads, report
-from bench.gateway.cpu import cpu_delta, machine_busy_seconds, tree_cpu_seconds
+from bench.gateway.cpu import (
+    cpu_delta,
+    machine_busy_seconds,
+    postgres_backends_cpu_seconds,
+    tree_cpu_seconds,
+)
 from bench.gateway.litellm_peer import (
     LiteLLMUnavailable,
     LiteLLMVenv,
@@ -64,6 +69,7 @@ class Endpoint:
     origin: str
     api_key: str | None = None
     stream_path: str = "/v1/chat/completions"
+    pg_database: str | None = None  # whose PostgreSQL backends' CPU is counted
 
     def url(self, scenario: str) -> str:
         """Where the scenario's requests go (nginx and the passthrough stream on a path)."""
@@ -327,7 +333,14 @@ class Runner:
             config=self._socle_config_path(backend),
             admin_key=self.socle_key,
         )
-        return Endpoint(system, workers, service, origin, api_key=self.socle_key)
+        return Endpoint(
+            system,
+            workers,
+            service,
+            origin,
+            api_key=self.socle_key,
+            pg_database=backend.pg_database if backend.name == "pg" else None,
+        )
 
     # -- driving ------------------------------------------------------------------------------
 
@@ -373,13 +386,18 @@ class Runner:
         try:
             if warmup > 0:
                 run_wrk(url, m.script, connections=record.concurrency, duration_s=warmup)
+            database = m.endpoint.pg_database
             before = tree_cpu_seconds(pid)
             up_before = tree_cpu_seconds(upstream_pid) if upstream_pid else {}
+            db_before = postgres_backends_cpu_seconds(database) if database else {}
             machine_before = machine_busy_seconds()
             result = run_wrk(url, m.script, connections=record.concurrency, duration_s=duration)
             machine = machine_busy_seconds() - machine_before
             server = cpu_delta(before, tree_cpu_seconds(pid))
             upstream = cpu_delta(up_before, tree_cpu_seconds(upstream_pid)) if upstream_pid else 0
+            if database:
+                db = cpu_delta(db_before, postgres_backends_cpu_seconds(database))
+                record.db_cpu_s = (record.db_cpu_s or 0.0) + db
         except WrkError as exc:
             record.note, m.stopped = str(exc), True
             return

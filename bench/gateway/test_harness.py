@@ -27,7 +27,7 @@ from bench.gateway.settings import parse_ints, parse_systems
 from bench.gateway.socle_config import deep_merge, socle_config
 from bench.gateway.stream_client import StreamTarget, _transits, percentile, run_measure
 from bench.gateway.upstream import nginx_quote, start_nginx, start_python_upstream
-from bench.gateway.wrk import WrkResult, lua_script, run_wrk
+from bench.gateway.wrk import WrkResult, lua_script, merge_slices, run_wrk
 
 JSON = {"Content-Type": "application/json"}
 
@@ -107,6 +107,21 @@ def _record(system: str, workers: int, c: int, rps: float, p99: float) -> RunRec
         max_ms=p99,
     )
     return RunRecord(system, workers, "chat", c, result=result, cpu_s=1.0)
+
+
+def test_merge_slices_adds_counts_and_takes_median_percentiles() -> None:
+    a = _record("x", 1, 8, 100, 10.0).result
+    b = _record("x", 1, 8, 300, 30.0).result
+    c = _record("x", 1, 8, 200, 20.0).result
+    assert a is not None and b is not None and c is not None
+    b.errors, b.statuses, b.first_error_body = {"non_2xx": 2}, {"503": 2}, "busy"
+    merged = merge_slices([a, b, c])
+    assert merged.requests == 6000 and merged.duration_s == 30.0 and merged.rps == 200.0
+    assert merged.p99_ms == 20.0 and merged.max_ms == 30.0
+    assert merged.errors == {"non_2xx": 2} and merged.statuses == {"503": 2}
+    assert merged.first_error_body == "busy"
+    with pytest.raises(ValueError):
+        merge_slices([])
 
 
 def test_analysis_ratios_and_targets() -> None:
