@@ -636,6 +636,8 @@ _CORE = (
 )  # fmt: skip
 _HIDDEN_WORDS = keys(*(codecs.encode(w, "rot13") for w in _CORE), *(w[::-1] for w in _CORE))
 _LEET_BYTES = bytes.maketrans(b"013457@$!|", b"oieastasil")
+# A letter next to a leet character: without one, no word is written in leetspeak.
+_LEET_MIX = re.compile(r"[a-z][013457@$!|]|[013457@$|][a-z]")
 # Single letters common in prose (French elisions l' d' j', English "a", "I") do not suggest
 # spaced-out words; others do.
 _COMMON_SINGLES = keys(
@@ -681,8 +683,10 @@ class InjectionDetector:
         raw = view.text
         lower = view.lower
         words = view.words
-        leet_words = frozenset(lower.encode().translate(_LEET_BYTES).split())
-        leet_hits = (leet_words - words) & _ALL_WORDS
+        leet_hits: frozenset[bytes] = frozenset()
+        if _LEET_MIX.search(lower) is not None:
+            leet_words = frozenset(lower.encode().translate(_LEET_BYTES).split())
+            leet_hits = (leet_words - words) & _ALL_WORDS
         gate_words = words | leet_hits if leet_hits else words
         hits = gate_words & _ALL_WORDS
         also_hits = gate_words & _ALL_ALSO
