@@ -143,6 +143,22 @@ async def cleanup(url: str, prefix: str) -> None:
         await client.aclose()
 
 
+async def ping(url: str, n: int) -> dict[str, float]:
+    """A bare PING through redis-py: the floor of any Redis round trip on this machine."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+
+        async def one(_: int) -> None:
+            await client.ping()
+
+        return summarise(await timed(n, one))
+    finally:
+        await client.aclose()
+
+
 async def overhead(requests: int, redis_url: str | None) -> list[dict[str, Any]]:
     results = [await bench_baseline(requests)]
     memory = AccountingConfig.model_validate({**RULES, "alerts": {"drift_enabled": False}})
@@ -159,7 +175,9 @@ async def overhead(requests: int, redis_url: str | None) -> list[dict[str, Any]]
             }
         )
         try:
-            results.append(await bench_backend("redis", redis, max(1000, requests // 4)))
+            result = await bench_backend("redis", redis, max(1000, requests // 4))
+            result["redis_ping_round_trip"] = await ping(redis_url, max(1000, requests // 4))
+            results.append(result)
         finally:
             await cleanup(redis_url, prefix)
     return results

@@ -112,7 +112,8 @@ class AccountingRuntime:
         self._flusher = asyncio.create_task(self._flush_loop(), name="socle-acct-flusher")
 
     async def stop(self) -> None:
-        """Stop the background tasks after a final flush."""
+        """Stop the background tasks after the pending settlements and a final flush."""
+        await self.stage.drain()
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -165,6 +166,7 @@ class AccountingRuntime:
         self, by: GroupBy, period: str | DateRange, **filters: Any
     ) -> list[dict[str, Any]]:
         """:func:`socle.accounting.report.usage_report` after flushing this process's buffers."""
+        await self.stage.drain()
         await self.flush()
         return await usage_report(
             self.database, by, period, currency=self.config.currency, **filters
@@ -172,5 +174,6 @@ class AccountingRuntime:
 
     async def budget_status(self) -> list[dict[str, Any]]:
         """:func:`socle.accounting.report.budget_status` after flushing this process's spend."""
+        await self.stage.drain()
         await self.flush()
         return await budget_status(self.database, self.config)

@@ -8,6 +8,7 @@ batches (:class:`~socle.accounting.runtime.AccountingRuntime`).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -76,6 +77,7 @@ class AccountingStage(Stage):
         self.clock = clock
         self.storms = StormDetector(config.alerts.storm_threshold)
         self.currency = config.currency
+        self._settling: set[asyncio.Task[None]] = set()
 
     # -- before the call ---------------------------------------------------------------------
 
@@ -234,13 +236,14 @@ class AccountingStage(Stage):
         deployment = _find(ctx.deployment, ticket.candidates)
         rates = self.prices.rates(deployment) if deployment is not None else FREE
         cost = rates.cost(usage) if usage.total_tokens else 0
-        settlement = await self.ledger.settle(ticket.reservation, cost, usage.total_tokens)
-        if settlement is not None and settlement.spent:
-            for counter in ticket.reservation.counters:
-                spent = settlement.spent.get(counter.counter)
-                if spent is not None and counter.rules:
-                    for alert in budget_alerts(counter, spent, self.currency, refused=False):
-                        self.alerts.emit(alert)
+        if self.ledger.backend.shared:
+            # Off the response path: until it runs the reservation stays held, which can only
+            # refuse a little early, never overspend; stop() waits for every pending settle.
+            task = asyncio.create_task(self._settle(ticket.reservation, cost, usage.total_tokens))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
+        else:
+            await self._settle(ticket.reservation, cost, usage.total_tokens)
         footprint = self._footprint(ctx, deployment) if usage.total_tokens else None
         ctx.cost = from_nano(cost)
         ctx.currency = self.currency
@@ -260,6 +263,21 @@ class AccountingStage(Stage):
         if usage.estimated:
             headers["X-Socle-Usage-Estimated"] = "true"
         self._record(ctx, ticket, cost, footprint, error, refused=False)
+
+    async def _settle(self, reservation: Reservation, cost: int, tokens: int) -> None:
+        settlement = await self.ledger.settle(reservation, cost, tokens)
+        if settlement is None or not settlement.spent:
+            return
+        for counter in reservation.counters:
+            spent = settlement.spent.get(counter.counter)
+            if spent is not None and counter.rules:
+                for alert in budget_alerts(counter, spent, self.currency, refused=False):
+                    self.alerts.emit(alert)
+
+    async def drain(self) -> None:
+        """Wait for the settlements still running in the background."""
+        while self._settling:
+            await asyncio.gather(*list(self._settling), return_exceptions=True)
 
     def _final_usage(
         self, ctx: RequestContext, ticket: Ticket, error: GatewayError | None

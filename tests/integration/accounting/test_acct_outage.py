@@ -37,9 +37,12 @@ def runtime(url: str, database: Database, mode: str) -> AccountingRuntime:
 
 
 async def burst(rt: AccountingRuntime, n: int) -> list[Outcome]:
-    return list(
-        await asyncio.gather(*(call(rt.stage, context(), completion_tokens=7) for _ in range(n)))
+    """``n`` concurrent requests, returned once their (background) settlements are done."""
+    outcomes = await asyncio.gather(
+        *(call(rt.stage, context(), completion_tokens=7) for _ in range(n))
     )
+    await rt.stage.drain()
+    return list(outcomes)
 
 
 def charged(outcomes: list[Outcome]) -> int:
@@ -52,6 +55,7 @@ async def until_back(rt: AccountingRuntime, seconds: float = 15.0) -> list[Outco
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         outcomes.append(await call(rt.stage, context(), completion_tokens=7))
+        await rt.stage.drain()
         if outcomes[-1].status == "ok" and rt.ledger.outage.since is None:
             return outcomes
         await asyncio.sleep(0.1)

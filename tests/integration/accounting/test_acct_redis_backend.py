@@ -129,11 +129,14 @@ async def test_lost_counters_are_rebuilt_from_the_database_and_unflushed_spend_r
     key = redis_prefix + "b:key:k1:total:total"
     try:
         flushed = [await call(rt.stage, context(), completion_tokens=10) for _ in range(3)]
+        await rt.stage.drain()
         assert await rt.flush()
         unflushed = [await call(rt.stage, context(), completion_tokens=20) for _ in range(2)]
         # Redis loses everything (FLUSHDB of our keys): the next request rebuilds.
         await redis.delete(*[k async for k in redis.scan_iter(match=redis_prefix + "*")])
+        await rt.stage.drain()
         after = [await call(rt.stage, context(), completion_tokens=30)]
+        await rt.stage.drain()
         cost = lambda outs: sum(round(o.cost * 1e9) for o in outs)  # noqa: E731
         # The rebuild only knew the flushed spend, plus what was settled after it.
         assert int(await redis.hget(key, "s")) == cost(flushed) + cost(after)
