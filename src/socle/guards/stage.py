@@ -165,6 +165,7 @@ class GuardsStage(Stage):
             raise ContentPolicyViolation(
                 f"Request blocked by guard policy '{policy.name}': " + "; ".join(blocked) + "."
             )
+        echo = self._echo(segments, policy) if policy.output_enabled else None  # original text
         self._rewrite(state, decided)
         if policy.output_enabled:
             state.output = OutputCheck(
@@ -177,7 +178,7 @@ class GuardsStage(Stage):
                     for f in findings
                     if f.type in PII_TYPES or f.type == SECRET
                 ),
-                echo=self._echo(segments, policy),
+                echo=echo,
                 refusal=self.config.refusal_message,
             )
 
