@@ -65,25 +65,17 @@ ANSWER = {
 # -- server side ------------------------------------------------------------------------------
 
 
-def create_app() -> Any:
-    """The benchmark server (reads BENCH_AUDIT_MODE, BENCH_DB_URL, BENCH_HOME)."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
+def build_pipeline(db_url: str, mode: str, home: Path) -> tuple[Any, Any, Any]:
+    """(pipeline, audit log, database): the real runner with only the audit stage."""
     from socle.audit.config import AuditConfig
     from socle.audit.log import build_audit
-    from socle.pipeline.context import Principal, RequestContext, Usage
+    from socle.pipeline.context import RequestContext, Usage
     from socle.pipeline.runner import Pipeline
-    from socle.store.base import Base
     from socle.store.database import Database
-    from socle.store.models.audit import AUDIT_TABLES
 
-    database = Database(os.environ["BENCH_DB_URL"])
-    config = AuditConfig(mode=os.environ["BENCH_AUDIT_MODE"], replica_name="bench")
-    audit = build_audit(config, database, Path(os.environ["BENCH_HOME"]))
-    principal = Principal(key_id="key_bench", org_id="org", project_id="proj", team_id="team")
+    database = Database(db_url)
+    config = AuditConfig(mode=mode, replica_name="bench")
+    audit = build_audit(config, database, home)
 
     class Canned:
         async def chat(self, ctx: RequestContext) -> dict[str, Any]:
@@ -98,20 +90,46 @@ def create_app() -> Any:
         def chat_stream(self, ctx: RequestContext) -> AsyncIterator[dict[str, Any]]:
             raise NotImplementedError
 
-    pipeline = Pipeline([audit.stage], Canned())
+    return Pipeline([audit.stage], Canned()), audit, database
+
+
+def new_context(number: int, body: dict[str, Any]) -> Any:
+    from socle.pipeline.context import Principal, RequestContext
+
+    ctx = RequestContext(
+        request_id=f"req_{number}",
+        endpoint="chat.completions",
+        body=body,
+        headers={},
+        model=body["model"],
+    )
+    ctx.principal = Principal(key_id="key_bench", org_id="org", project_id="proj", team_id="t")
+    return ctx
+
+
+async def create_tables(database: Any) -> None:
+    from socle.store.base import Base
+    from socle.store.models.audit import AUDIT_TABLES
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all, tables=list(AUDIT_TABLES))
+
+
+def create_app() -> Any:
+    """The benchmark server (reads BENCH_AUDIT_MODE, BENCH_DB_URL, BENCH_HOME)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    pipeline, audit, database = build_pipeline(
+        os.environ["BENCH_DB_URL"], os.environ["BENCH_AUDIT_MODE"], Path(os.environ["BENCH_HOME"])
+    )
     counter = iter(range(1, 1 << 62))
 
     async def chat(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        ctx = RequestContext(
-            request_id=f"req_{next(counter)}",
-            endpoint="chat.completions",
-            body=body,
-            headers={},
-            model=body["model"],
-        )
-        ctx.principal = principal
-        response = await pipeline.run(ctx)
+        response = await pipeline.run(new_context(next(counter), body))
         return Response(orjson.dumps(response), media_type="application/json")
 
     async def stats(request: Request) -> Response:
@@ -121,8 +139,7 @@ def create_app() -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all, tables=list(AUDIT_TABLES))
+        await create_tables(database)
         await audit.start()
         yield
         await audit.stop()
@@ -307,6 +324,17 @@ async def main() -> None:
                 f"(256 concurrent appends, {capacity['batch']:.0f} records per transaction)",
                 flush=True,
             )
+            cpu = {
+                mode: statistics.median(
+                    [await pipeline_cpu(url, mode, 20_000, args.concurrency) for _ in range(3)]
+                )
+                for mode in runs
+            }
+            print(
+                f"{db}: pipeline alone (no HTTP), CPU per request: "
+                + ", ".join(f"{mode} {us:.0f} us" for mode, us in cpu.items()),
+                flush=True,
+            )
         finally:
             if created is not None:
                 await drop_pg(created[0])
@@ -318,23 +346,43 @@ async def main() -> None:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
 
 
+async def pipeline_cpu(db_url: str, mode: str, requests: int, concurrency: int) -> float:
+    """CPU µs per request of the pipeline alone (no HTTP), ``concurrency`` requests in flight."""
+    pipeline, audit, database = build_pipeline(
+        db_url, mode, Path(tempfile.mkdtemp(prefix="socle-bench-"))
+    )
+    await create_tables(database)
+    await audit.start()
+    body = orjson.loads(BODY)
+    numbers = iter(range(requests))
+
+    async def worker() -> None:
+        for number in numbers:
+            await pipeline.run(new_context(number, body))
+
+    started = time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await audit.stop()  # async mode: count the commits too
+    cpu = time.process_time() - started
+    await database.dispose()
+    return 1e6 * cpu / requests
+
+
 async def writer_capacity(db_url: str, seconds: float, producers: int = 256) -> dict[str, Any]:
     """Records/s one process's writer commits with ``producers`` sync appends always waiting."""
     from socle.audit.config import AuditConfig
     from socle.audit.log import build_audit
-    from socle.store.base import Base
     from socle.store.database import Database
-    from socle.store.models.audit import AUDIT_TABLES
 
     database = Database(db_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=list(AUDIT_TABLES))
+    await create_tables(database)
     home = Path(tempfile.mkdtemp(prefix="socle-bench-"))
     audit = build_audit(AuditConfig(replica_name="capacity"), database, home)
     await audit.start()
     done = 0
     deadline = time.perf_counter() + seconds
-    record = {"kind": "request", "request_id": "req", "status": 200, **ANSWER["usage"]}
+    usage = {"prompt_tokens": 31, "completion_tokens": 12}
+    record = {"kind": "request", "request_id": "req", "status": 200, "usage": usage}
 
     async def producer() -> None:
         nonlocal done
