@@ -352,13 +352,20 @@ class ChainWriter:
             log.exception("audit chain %s: periodic checkpoint or lease renewal failed", self.chain)
 
     async def _renew_lease(self) -> None:
+        """Extend this writer's lease; with an automatic name, move on if another took it."""
+        stmt = update(AuditChain).where(AuditChain.name == self.chain)
+        if not self._explicit:
+            stmt = stmt.where(AuditChain.owner == self.owner)
         async with self._db.engine.begin() as conn:
-            await conn.execute(
-                update(AuditChain)
-                .where(AuditChain.name == self.chain)
-                .values(owner=self.owner, lease_until=time.time() + self._config.lease_s)
+            renewed = await conn.execute(
+                stmt.values(owner=self.owner, lease_until=time.time() + self._config.lease_s)
             )
         self._lease_renewed = time.monotonic()
+        if renewed.rowcount == 0:
+            # Our lease lapsed (a long stall) and another process claimed the chain: leave it to
+            # them and continue on a free name, rather than sharing one chain between two writers.
+            log.warning("audit chain %s was taken over by another process", self.chain)
+            await self._claim()
 
     async def _checkpoint_now(self) -> None:
         """A checkpoint of the current head on its own (timer, or stop)."""

@@ -137,3 +137,26 @@ async def test_commit_failure_refuses_the_acknowledgement(db: Database, tmp_path
     report = await audit.verify()
     assert report.ok, report.first_problem
     assert report.records == 2
+
+
+async def test_writer_leaves_a_chain_another_process_claimed(db: Database, tmp_path: Path) -> None:
+    audit = build_audit(AuditConfig(lease_s=1), db, tmp_path, chain_base="node")
+    await audit.start()
+    try:
+        await audit.append(request())
+        # Another process claims "node" (as it may once our lease has lapsed during a stall).
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "UPDATE audit_chains SET owner = 'elsewhere:1:beef' WHERE name = 'node'"
+            )
+        deadline = time.monotonic() + 5
+        while audit.chain == "node":
+            assert time.monotonic() < deadline, "the writer kept a chain it no longer owns"
+            await asyncio.sleep(0.05)
+        assert audit.chain == "node-2"
+        await audit.append(request())
+    finally:
+        await audit.stop()
+    report = await audit.verify()
+    assert report.ok, report.first_problem
+    assert sorted((c.name, c.records) for c in report.chains) == [("node", 1), ("node-2", 1)]
