@@ -9,8 +9,8 @@ Each record is serialised canonically, given the next sequence number of this wr
 hashed with its predecessor. The chain head is kept in ``audit_chains`` and advanced with a
 compare-and-set on ``head_seq`` in the same transaction, so a second writer on the same chain (a
 shared replica name, an expired lease) can never fork it: its commit fails, it re-reads the head
-and tries again. Every ``checkpoint_every`` records or ``checkpoint_interval_s`` seconds a signed
-checkpoint of the head is written in the same transaction.
+and tries again. Every ``checkpoint_every`` records a signed checkpoint of the head is written in
+the same transaction (and on its own every ``checkpoint_interval_s`` seconds, and at stop).
 """
 
 from __future__ import annotations
