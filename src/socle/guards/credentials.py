@@ -122,6 +122,7 @@ for _rule, _literals, _pattern, _confidence in _PREFIXED:
 _KEYWORD_LED_RE = tuple((r, lits, re.compile(p), c) for r, lits, p, c in _KEYWORD_LED)
 # One pass over the text finds every trigger literal: an alternation of plain literals lets
 # ``re`` skip ahead quickly, where character classes would test every position.
+_TRIGGER_LITERALS = tuple(sorted(_RULES_BY_LITERAL, key=len, reverse=True))
 _TRIGGER = re.compile(
     "|".join(re.escape(lit) for lit in sorted(_RULES_BY_LITERAL, key=len, reverse=True))
 )
@@ -148,7 +149,6 @@ _KEYWORD_LITERALS = (
     "mdp", "secret", "api_key", "api-key", "apikey", "_key", "-key", "key=", "key:", 'key"',
     "token", "bearer", "credential", "jeton", "authoriz", "clé d", "cle d",
 )  # fmt: skip
-_KEYWORD_GATE = re.compile("|".join(re.escape(lit) for lit in _KEYWORD_LITERALS))
 _KEYWORD = re.compile(_KEYWORDS)  # matched on the lower-cased text
 
 # Values that are references or placeholders, not secrets.
@@ -171,7 +171,14 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
     text = t.text
     lower = t.lower
     rules: dict[str, tuple[re.Pattern[str], float]] = {}
-    for lit in {m.group() for m in _TRIGGER.finditer(text)}:
+    # Substring tests are cheaper than one pass of a literal alternation; the pass runs only
+    # when one of them hits, to name every literal present.
+    found = (
+        {m.group() for m in _TRIGGER.finditer(text)}
+        if any(lit in text for lit in _TRIGGER_LITERALS)
+        else ()
+    )
+    for lit in found:
         for rule, pattern, confidence in _RULES_BY_LITERAL[lit]:
             rules[rule] = (pattern, confidence)
     for rule, literals, pattern, confidence in _KEYWORD_LED_RE:
@@ -190,7 +197,7 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
         for m in _JWT.finditer(text):
             if _jwt_header_ok(m.group()):
                 out.append(Finding(SECRET, m.start(), m.end(), "secret.jwt", 0.95, m.group()))
-    if _KEYWORD_GATE.search(lower) is not None:
+    if any(lit in lower for lit in _KEYWORD_LITERALS):
         _find_keyword_secrets(text, lower, out)
 
 

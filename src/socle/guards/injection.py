@@ -637,7 +637,8 @@ _CORE = (
 _HIDDEN_WORDS = keys(*(codecs.encode(w, "rot13") for w in _CORE), *(w[::-1] for w in _CORE))
 _LEET_BYTES = bytes.maketrans(b"013457@$!|", b"oieastasil")
 # A letter next to a leet character: without one, no word is written in leetspeak.
-_LEET_MIX = re.compile(r"[a-z][013457@$!|]|[013457@$|][a-z]")
+# (Led by the leet character class: ``re`` then skips ahead over letters quickly.)
+_LEET_MIX = re.compile(r"[013457@$!|](?:(?<=[a-z][013457@$!|])|(?=[a-z]))")
 # Single letters common in prose (French elisions l' d' j', English "a", "I") do not suggest
 # spaced-out words; others do.
 _COMMON_SINGLES = keys(
