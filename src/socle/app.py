@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from socle import __version__
 from socle.api import errors, health, metrics
 from socle.api.admin import router as admin_router
+from socle.api.openai.fastpath import OpenAIFastPath
 from socle.api.openai.routes import router as openai_router
 from socle.config import Settings, load_settings
 from socle.observability.logs import configure_logging
@@ -41,8 +42,9 @@ def build_app(settings: Settings) -> FastAPI:
     return app
 
 
-def create_app() -> FastAPI:
+def create_app() -> OpenAIFastPath:
     """Factory for uvicorn workers: reads the configuration from the environment."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return build_app(settings)
+    app = build_app(settings)
+    return OpenAIFastPath(app, lambda: app.state.gateway)

@@ -171,20 +171,19 @@ class Gateway:
     def router_catalog(self) -> Any:
         return self.routing.catalog()
 
-    def new_context(self, request: Request, endpoint: str, body: dict[str, Any]) -> RequestContext:
-        headers = dict(request.headers)
-        ctx = RequestContext(
+    def new_context(
+        self, headers: dict[str, str], peer: str | None, endpoint: str, body: dict[str, Any]
+    ) -> RequestContext:
+        return RequestContext(
             request_id=_request_id(headers.get("x-request-id")),
             endpoint=endpoint,
             body=body,
             headers=headers,
-            client_ip=self.client_ip(request, headers),
+            client_ip=self.client_ip(peer, headers),
         )
-        request.state.request_id = ctx.request_id
-        return ctx
 
-    def client_ip(self, request: Request, headers: dict[str, str]) -> str | None:
-        peer = request.client.host if request.client else None
+    def client_ip(self, peer: str | None, headers: dict[str, str]) -> str | None:
+        """The peer address, or X-Forwarded-For's first hop when the peer is a trusted proxy."""
         forwarded = headers.get("x-forwarded-for")
         if not forwarded or peer is None or not self._trusted:
             return peer
@@ -198,9 +197,8 @@ class Gateway:
         """Authenticate a request outside the pipeline (``/v1/models``, admin API)."""
         headers = dict(request.headers)
         request.state.request_id = _request_id(headers.get("x-request-id"))
-        principal, _ = await self.authenticator.authenticate(
-            headers, self.client_ip(request, headers)
-        )
+        peer = request.client.host if request.client else None
+        principal, _ = await self.authenticator.authenticate(headers, self.client_ip(peer, headers))
         return principal
 
     async def record_admin(

@@ -6,30 +6,9 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from starlette.requests import Request
 from starlette.responses import Response
 
-from socle.pipeline.errors import GatewayError, InvalidRequest, PayloadTooLarge
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise InvalidRequest("Content-Length header is not a number.") from None
-        if length > limit:
-            raise PayloadTooLarge(f"Request body of {length} bytes exceeds the limit of {limit}.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+from socle.pipeline.errors import GatewayError, InvalidRequest
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

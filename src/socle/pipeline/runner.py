@@ -7,11 +7,10 @@ call — then guard output, settle, audit. ``finish`` runs in stage order for ev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
-
-import anyio
 
 from socle.pipeline.context import RequestContext
 from socle.pipeline.errors import GatewayError
@@ -19,6 +18,9 @@ from socle.pipeline.sse import DONE, encode_error, encode_event
 from socle.pipeline.stage import Chunk, Stage
 
 log = logging.getLogger(__name__)
+
+# finish() tasks still running after their request was cancelled (kept alive until done).
+_finishing: set[asyncio.Future[None]] = set()
 
 
 class Dispatcher(Protocol):
@@ -50,14 +52,22 @@ class Pipeline:
         if error is not None:
             ctx.status = error.status
             ctx.error_code = error.code
-        # Shielded: a client disconnect cancels the request task, but reservations must still be
-        # released and the audit record written.
-        with anyio.CancelScope(shield=True):
-            for stage in self.stages[:started]:
-                try:
-                    await stage.finish(ctx, error)
-                except Exception:
-                    log.exception("stage %s failed in finish", stage.name)
+        # A client disconnect cancels the request task, but reservations must still be released
+        # and the audit record written: the hooks run in their own task, which a cancellation of
+        # this one does not stop.
+        task = asyncio.ensure_future(self._run_finish(ctx, started, error))
+        _finishing.add(task)
+        task.add_done_callback(_finishing.discard)
+        await asyncio.shield(task)
+
+    async def _run_finish(
+        self, ctx: RequestContext, started: int, error: GatewayError | None
+    ) -> None:
+        for stage in self.stages[:started]:
+            try:
+                await stage.finish(ctx, error)
+            except Exception:
+                log.exception("stage %s failed in finish", stage.name)
 
     async def run(self, ctx: RequestContext) -> dict[str, Any]:
         """A non-streaming request (chat or embeddings): returns the response dict."""
@@ -131,7 +141,7 @@ class Pipeline:
         except GatewayError as exc:
             error = exc
             yield encode_error(exc)
-        except (anyio.get_cancelled_exc_class(), GeneratorExit):
+        except (asyncio.CancelledError, GeneratorExit):
             error = ClientDisconnected("the client closed the connection")
             ctx.finish_reason = ctx.finish_reason or "client_disconnected"
             raise
@@ -141,11 +151,10 @@ class Pipeline:
         finally:
             closer = getattr(iterator, "aclose", None)
             if closer is not None:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await closer()
-                    except Exception:
-                        log.debug("closing the upstream stream failed", exc_info=True)
+                try:
+                    await closer()
+                except (Exception, asyncio.CancelledError):
+                    log.debug("closing the upstream stream failed", exc_info=True)
             await self._finish(ctx, started, error)
 
 

@@ -1,35 +1,26 @@
-"""``/v1/chat/completions``, ``/v1/embeddings`` and ``/v1/models``.
+"""``/v1/models``, and the OpenAPI description of the hot endpoints served by the fast path.
 
-Handlers parse the body once (orjson), validate it against the schema, build the request context
-and hand it to the pipeline. They hold no governance logic.
+``POST /v1/chat/completions`` and ``POST /v1/embeddings`` are served by
+:mod:`socle.api.openai.fastpath` before FastAPI sees them; they are declared here only so that
+the OpenAPI schema documents them (the declarations below are never called).
 """
 
 from __future__ import annotations
 
-import base64
-import sys
-from array import array
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
-from pydantic import TypeAdapter
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from socle.api.http import json_response, parse_json_object, read_body, schema_of, validate
+from socle.api.http import json_response, schema_of
 from socle.api.openai.schemas import ChatCompletionRequest, EmbeddingRequest
 from socle.identity.stage import model_not_found
-from socle.pipeline.context import RequestContext
 
 if TYPE_CHECKING:
     from socle.runtime import Gateway
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
-
-_chat = TypeAdapter(ChatCompletionRequest)
-_embeddings = TypeAdapter(EmbeddingRequest)
-
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 def gateway(request: Request) -> Gateway:
@@ -37,58 +28,24 @@ def gateway(request: Request) -> Gateway:
     return gw
 
 
-async def _context(request: Request, endpoint: str, adapter: TypeAdapter[Any]) -> RequestContext:
-    gw = gateway(request)
-    body = parse_json_object(await read_body(request, gw.settings.server.max_body_bytes))
-    validate(adapter, body)
-    ctx = gw.new_context(request, endpoint, body)
-    ctx.model = body["model"]
-    ctx.stream = bool(body.get("stream"))
-    return ctx
+def _served_by_fast_path() -> Response:  # pragma: no cover - documentation only
+    raise RuntimeError("served by socle.api.openai.fastpath")
 
 
-@router.post(
+router.add_api_route(
     "/chat/completions",
-    summary="Create a chat completion (streaming with stream=true)",
+    _served_by_fast_path,
+    methods=["POST"],
+    summary="Create a chat completion (SSE streaming with stream=true)",
     openapi_extra=schema_of(ChatCompletionRequest),
 )
-async def chat_completions(request: Request) -> Response:
-    ctx = await _context(request, "chat.completions", _chat)
-    pipeline = gateway(request).pipeline
-    if ctx.stream:
-        events = await pipeline.open_stream(ctx)
-        headers = {**ctx.response_headers, **SSE_HEADERS, "x-request-id": ctx.request_id}
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-    response = await pipeline.run(ctx)
-    ctx.response_headers["x-request-id"] = ctx.request_id
-    return json_response(response, headers=ctx.response_headers)
-
-
-@router.post(
+router.add_api_route(
     "/embeddings",
+    _served_by_fast_path,
+    methods=["POST"],
     summary="Create embeddings",
     openapi_extra=schema_of(EmbeddingRequest),
 )
-async def embeddings(request: Request) -> Response:
-    ctx = await _context(request, "embeddings", _embeddings)
-    wants_base64 = ctx.body.get("encoding_format") == "base64"
-    if wants_base64:
-        # Upstreams are always asked for floats; the gateway encodes, so every provider works.
-        ctx.body.pop("encoding_format")
-    response = await gateway(request).pipeline.run(ctx)
-    if wants_base64:
-        for item in response.get("data", ()):
-            item["embedding"] = encode_base64(item["embedding"])
-    ctx.response_headers["x-request-id"] = ctx.request_id
-    return json_response(response, headers=ctx.response_headers)
-
-
-def encode_base64(vector: list[float]) -> str:
-    """Little-endian float32, base64: what OpenAI returns for encoding_format=base64."""
-    packed = array("f", vector)
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
 @router.get("/models", summary="List the models this key may use")
