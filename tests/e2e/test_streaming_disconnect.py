@@ -13,8 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_disconnect_mid_stream_is_audited(server: SocleServer, member_key: dict[str, str]) -> None:
-    with httpx.Client(timeout=30) as http:
-        with http.stream(
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream(
             "POST",
             f"{server.base_url}/v1/chat/completions",
             headers={"Authorization": f"Bearer {member_key['key']}"},
@@ -24,11 +25,12 @@ def test_disconnect_mid_stream_is_audited(server: SocleServer, member_key: dict[
                 "max_tokens": 2000,
                 "messages": [{"role": "user", "content": "Écris un long rapport détaillé."}],
             },
-        ) as response:
-            assert response.status_code == 200
-            request_id = response.headers["x-request-id"]
-            lines = response.iter_lines()
-            assert next(lines).startswith("data: ")
+        ) as response,
+    ):
+        assert response.status_code == 200
+        request_id = response.headers["x-request-id"]
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
         # leaving the block closes the connection mid-stream
 
     deadline = time.monotonic() + 10
