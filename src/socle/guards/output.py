@@ -10,6 +10,7 @@ quarter window, the scan step); the end of the choice releases everything.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from socle.guards.config import Action
@@ -21,6 +22,7 @@ from socle.guards.scanner import EntityScanner
 from socle.pipeline.context import Classification
 
 _OUTPUT_TYPES = frozenset((*PII_TYPES, SECRET))
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 
 
 class EchoDetector:
@@ -126,6 +128,7 @@ class StreamGuard:
     context: str = ""  # the last released characters: keywords for context-led recognizers
     released: int = 0  # characters of the answer released so far
     blocked: bool = False
+    in_key_block: bool = False  # a masked private key block whose END line has not come yet
     echo_hits: set[str] = field(default_factory=set)
     decisions: list[Decision] = field(default_factory=list)
 
@@ -145,6 +148,8 @@ class StreamGuard:
         return self._release(final=True)
 
     def _release(self, final: bool) -> str:
+        if self.in_key_block and not self._skip_key_block(final):
+            return ""
         full = self.context + self.pending
         off = len(self.context)
         decided = [
@@ -170,12 +175,30 @@ class StreamGuard:
             self.blocked = True
             self.pending = ""
             return self.check.refusal
+        if any(f.rule == "secret.private_key" and "-----END" not in f.value for f, _ in now):
+            # The key goes on past what was checked: drop it until its END line.
+            self.in_key_block = True
         clipped = [(_clip(f, off, cut), a) for f, a in now]
         out = _apply_masks(full[off:cut], clipped, off)
         self.released += cut - off
         self.context = full[max(0, cut - self.holdback) : cut]
         self.pending = full[cut:]
         return out
+
+    def _skip_key_block(self, final: bool) -> bool:
+        """Drop the rest of a masked private key block; True once its END line has passed
+        (what follows is checked as usual)."""
+        end = _KEY_END.search(self.pending)
+        if end is None:
+            keep = 0 if final else min(len(self.pending), 64)  # an END line split in two
+            self.released += len(self.pending) - keep
+            self.pending = self.pending[len(self.pending) - keep :]
+            return False
+        self.released += end.end()
+        self.pending = self.pending[end.end() :]
+        self.context = ""
+        self.in_key_block = False
+        return bool(self.pending)
 
     def _echo(self, full: str) -> Decision | None:
         echo = self.check.echo

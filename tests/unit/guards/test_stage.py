@@ -378,3 +378,20 @@ async def test_stream_restores_tool_call_arguments_split_across_chunks() -> None
             for tc in ch["delta"].get("tool_calls") or []
         )
         assert orjson.loads(joined) == {"to": "jean.dupont@example.fr", "subject": "RDV"}, cut
+
+
+async def test_stream_drops_a_long_private_key_block_to_its_end_line() -> None:
+    ctx = chat(user("montre un exemple de clé"))
+    await STAGE.before_call(ctx)
+    body = "\n".join(
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC" + str(i) for i in range(30)
+    )
+    key = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----"
+    answer = f"Voici : {key}\nEt voilà la suite du texte, qui doit rester visible."
+    for size in (3, 7, 50):
+        pieces = [answer[i : i + size] for i in range(0, len(answer), size)]
+        out = await run_stream(ctx, [chunk(0, p) for p in pieces] + [chunk(0, None, "stop")])
+        text = text_of(out)
+        assert "MIIEvQ" not in text and "BEGIN PRIVATE KEY" not in text, size
+        assert text.startswith("Voici : [SECRET_MASKED]")
+        assert text.endswith("Et voilà la suite du texte, qui doit rester visible."), size
