@@ -219,9 +219,11 @@ class AccountingConfig(_Strict):
     redis_url: str | None = Field(None, description="Defaults to the top-level redis_url.")
     redis_prefix: str = Field("socle:acct:", min_length=1, max_length=64)
     redis_timeout_ms: int = Field(
-        1000, ge=10, le=10_000, description="Redis connect, command and pool-wait timeout."
+        1000, ge=10, le=10_000, description="Redis connect and command timeout."
     )
-    redis_max_connections: int = Field(64, ge=1, le=10_000, description="Pool size per process.")
+    redis_max_connections: int = Field(
+        128, ge=2, le=10_000, description="Pool size per process (half at most for settles)."
+    )
     failure_mode: Literal["closed", "open"] = Field(
         "closed", description="When Redis is unreachable: closed refuses (503), open admits."
     )

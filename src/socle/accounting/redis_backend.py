@@ -72,6 +72,7 @@ class RedisBackend:
         prefix: str = "socle:acct:",
         rebuild_source: RebuildSource,
         pause_after_failure: float = 1.0,
+        settle_lanes: int = 32,
     ) -> None:
         self.redis = client
         self.prefix = prefix
@@ -86,6 +87,8 @@ class RedisBackend:
         self._pending: dict[str, dict[CounterRef, int]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._rebuilding: asyncio.Future[None] | None = None
+        # Settlements run after the response; capping them keeps connections for admissions.
+        self._settle_lanes = asyncio.Semaphore(settle_lanes)
 
     @classmethod
     def from_url(
@@ -106,13 +109,20 @@ class RedisBackend:
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
-            timeout=timeout,
+            # Waiting for a free connection only happens when all are busy talking to a live
+            # Redis (a dead one fails them at once), so this wait may be longer.
+            timeout=max(5.0, 5 * timeout),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             decode_responses=True,
         )
         client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
-        return cls(client, prefix=prefix, rebuild_source=rebuild_source)
+        return cls(
+            client,
+            prefix=prefix,
+            rebuild_source=rebuild_source,
+            settle_lanes=max(1, max_connections // 2),
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -249,7 +259,8 @@ class RedisBackend:
         args += [c.expire_at for c in counters]
         for ref, units in refunds:
             args += [repr(ref.interval * 1000.0), units]
-        reply = await self._run("settle", keys, args)
+        async with self._settle_lanes:
+            reply = await self._run("settle", keys, args)
         if reply[0] == "noepoch":
             return Settlement(applied_epoch=None)
         spent = {c.counter: int(v) for c, v in zip(counters, reply[2:], strict=True)}
