@@ -2,7 +2,7 @@
 
 Exit status: 0 when every measured run succeeded (parts that cannot run here, such as Socle
 before it is installed, are skipped and listed), 1 when a run failed or answered errors,
-2 when a required tool is missing or the arguments are wrong.
+2 when a required tool is missing, the arguments are wrong or another run holds the machine.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import FrameType
 
 from bench.gateway import report
-from bench.gateway.procs import ServiceGroup
+from bench.gateway.procs import RunLocked, ServiceGroup, exclusive_run
 from bench.gateway.profiling import FORMATS
 from bench.gateway.runner import Runner
 from bench.gateway.settings import SYSTEMS, BenchSettings, parse_ints, parse_systems
@@ -28,6 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "bench" / ".work"
 RESULTS = REPO / "bench" / "results"
 APT_TOOLS = ("nginx", "wrk")
+# Machine-wide, not per checkout: runs share the cores, PostgreSQL and Redis.
+LOCK = Path(tempfile.gettempdir()) / "socle-bench-gateway.lock"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         const="socle-sqlite",
         choices=["socle-sqlite", "socle-pg", "passthrough", "litellm"],
-        help="add one run of SYSTEM ×1 under py-spy (default socle-sqlite); output in "
-        "bench/.work/profile-*",
+        help="add one run of SYSTEM (its fewest workers) under py-spy (default socle-sqlite); "
+        "output in bench/.work/profile-*",
     )
     parser.add_argument("--profile-format", choices=sorted(FORMATS), default="flamegraph")
     parser.add_argument(
@@ -90,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "--install-tools",
         action="store_true",
         help="as root, apt-get install nginx and wrk when missing",
+    )
+    parser.add_argument(
+        "--wait-lock",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for another run of the harness on this machine to finish",
     )
     parser.add_argument("--output", help="results file stem in bench/results (default: date)")
     return parser
@@ -171,9 +181,16 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     print(f"systems: {', '.join(sorted(settings.systems))}; logs in {WORK / 'logs'}", flush=True)
-    with ServiceGroup(WORK / "logs") as group:
-        runner = Runner(settings, WORK, group)
-        document = runner.run()
+    try:
+        with (
+            exclusive_run(LOCK, args.wait_lock, settings.command),
+            ServiceGroup(WORK / "logs") as group,
+        ):
+            runner = Runner(settings, WORK, group)
+            document = runner.run()
+    except RunLocked as exc:
+        print(exc, file=sys.stderr)
+        return 2
     stem = RESULTS / settings.stem
     report.write_json(stem.with_suffix(".json"), document)
     report.write_markdown(

@@ -8,6 +8,8 @@ then stops the groups itself in a known order.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import fcntl
 import os
 import signal
 import socket
@@ -15,7 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -203,3 +205,37 @@ class ServiceGroup:
             self.stop_all()
         finally:
             signal.signal(signal.SIGINT, old)
+
+
+class RunLocked(RuntimeError):
+    """Another benchmark run holds the machine; the message says which."""
+
+
+@contextlib.contextmanager
+def exclusive_run(lock_path: Path, wait_s: float, what: str) -> Iterator[None]:
+    """Hold the machine-wide benchmark lock for the duration of a run.
+
+    Two runs at once would wipe each other's data directories and databases and share the
+    cores, so the second waits up to ``wait_s`` seconds, then gives up with the holder's name.
+    """
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        give_up = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 500, 0).decode(errors="replace").strip() or "unknown"
+                if time.monotonic() >= give_up:
+                    raise RunLocked(
+                        f"another benchmark run holds {lock_path}: {holder} "
+                        "(wait for it, or pass --wait-lock SECONDS)"
+                    ) from None
+                time.sleep(2.0)
+        os.ftruncate(fd, 0)
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()} since {started}: {what}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -436,18 +436,27 @@ class Runner:
         return path
 
     def _maybe_profile(self, endpoint: Endpoint) -> None:
-        """One extra run under py-spy when ``--profile`` names this system (×1 only)."""
+        """One extra run under py-spy when ``--profile`` names this system.
+
+        Only its first instance (the fewest workers) is profiled; ``--socle-workers 2`` picks
+        the two-worker one.
+        """
         s = self.settings
-        if s.profile != endpoint.system or endpoint.workers != 1:
+        first = next((e for e in self.endpoints if e.system == s.profile), None)
+        if endpoint is not first:
             return
-        record = RunRecord(endpoint.system, 1, "chat", min(s.concurrency), profiled=True)
+        record = RunRecord(
+            endpoint.system, endpoint.workers, "chat", min(s.concurrency), profiled=True
+        )
         self.records.append(record)
         print(f"\n== profiling {record.label} under py-spy", flush=True)
         try:
             self.need(s.duration_s + 30)
             script = self._script(endpoint, "chat")
             url = endpoint.url("chat")
-            stem = self.work / f"profile-{endpoint.system}-c{record.concurrency}"
+            stem = (
+                self.work / f"profile-{endpoint.system}-w{endpoint.workers}-c{record.concurrency}"
+            )
             spy = start_py_spy(endpoint.service.pid, stem, s.duration_s, s.profile_format)
             before = tree_cpu_seconds(endpoint.service.pid)
             record.result = run_wrk(

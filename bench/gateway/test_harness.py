@@ -21,7 +21,7 @@ import pytest
 from bench.gateway import payloads
 from bench.gateway.cpu import cpu_delta, tree_cpu_seconds
 from bench.gateway.passthrough import start_passthrough
-from bench.gateway.procs import ServiceGroup, http_post
+from bench.gateway.procs import RunLocked, ServiceGroup, exclusive_run, http_post
 from bench.gateway.results import RunRecord, analyse
 from bench.gateway.settings import parse_ints, parse_systems
 from bench.gateway.socle_config import deep_merge, socle_config
@@ -42,6 +42,16 @@ def test_nginx_quote_escapes_and_refuses_variables() -> None:
     assert nginx_quote("l'objet \\ a\nb") == "'l\\'objet \\\\ a\\nb'"
     with pytest.raises(ValueError, match=r"\$"):
         nginx_quote("cost $5")
+
+
+def test_a_second_run_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "bench.lock"
+    with exclusive_run(lock, 0, "first"):
+        second = exclusive_run(lock, 0.5, "second")
+        with pytest.raises(RunLocked, match="first"):
+            second.__enter__()
+    with exclusive_run(lock, 0, "third"):
+        assert "third" in lock.read_text()
 
 
 def test_payloads_are_valid_openai_messages() -> None:
