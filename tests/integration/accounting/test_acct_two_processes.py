@@ -23,7 +23,7 @@ from socle.accounting.periods import PeriodClock
 from socle.accounting.tokens import estimate_prompt
 from socle.store.database import Database
 from socle.store.models.accounting import BudgetSpend
-from tests.unit.accounting.acct_support import context
+from tests.unit.accounting.acct_support import context, create_tables, sqlite_url
 
 HAMMER = Path(__file__).with_name("acct_hammer.py")
 PER_PROCESS = 100
@@ -71,9 +71,14 @@ def max_cost_nano() -> int:
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("mode", ["full", "random"])
+@pytest.mark.parametrize(("kind", "mode"), [("sqlite", "full"), ("postgres", "random")])
 async def test_hard_budget_is_never_overrun_by_two_processes(
-    acct_db: Database, redis_url: str, redis_prefix: str, mode: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    redis_url: str,
+    redis_prefix: str,
+    kind: str,
+    mode: str,
 ) -> None:
     k = 37
     amount = max_cost_nano()
@@ -87,6 +92,24 @@ async def test_hard_budget_is_never_overrun_by_two_processes(
         "reservation": {"prompt_margin": 1.0},
         "budgets": [{"scope": "project", "id": "p1", "period": "day", "limit": limit_nano / 1e9}],
     }
+    url = sqlite_url(tmp_path) if kind == "sqlite" else request.getfixturevalue("pg_url")
+    acct_db = Database(url)
+    await create_tables(acct_db)
+    try:
+        await check_budget_run(config, acct_db, mode, k, limit_nano, redis_url, redis_prefix)
+    finally:
+        await acct_db.dispose()
+
+
+async def check_budget_run(
+    config: dict[str, Any],
+    acct_db: Database,
+    mode: str,
+    k: int,
+    limit_nano: int,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
     summaries = await run_two(config, acct_db, mode)
     ok = sum(s["statuses"].get("ok", 0) for s in summaries)
     refused = sum(s["statuses"].get("budget_exceeded", 0) for s in summaries)
