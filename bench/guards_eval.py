@@ -175,46 +175,70 @@ def print_table(
         print(row)
 
 
-def injection_report(records: list[dict[str, Any]], threshold: float) -> None:
+HELD_OUT = ("holdout4",)  # never tuned on: only totals are printed unless --show-heldout
+
+
+def injection_report(
+    records: list[dict[str, Any]], threshold: float, show_heldout: bool = False
+) -> None:
+    """Recall and false-positive rate, overall and for the tuned and held-out splits."""
     detector = InjectionDetector()
     scored = [(r, detector.score(r["text"]).score) for r in records]
-    attacks = [(r, s) for r, s in scored if r["injection"]]
-    others = [(r, s) for r, s in scored if not r["injection"]]
-    security = [(r, s) for r, s in others if r["kind"] == "benign_security"]
+    tuned = [(r, s) for r, s in scored if r["lang"] not in HELD_OUT]
+    held = [(r, s) for r, s in scored if r["lang"] in HELD_OUT]
 
-    def rates(t: float) -> tuple[float, float, float]:
-        recall = sum(s >= t for _, s in attacks) / len(attacks)
-        fpr = sum(s >= t for _, s in others) / len(others)
-        fpr_sec = sum(s >= t for _, s in security) / len(security)
-        return recall, fpr, fpr_sec
+    def rates(rows: list[tuple[dict[str, Any], float]], t: float) -> tuple[float, float, float]:
+        attacks = [s for r, s in rows if r["injection"]]
+        others = [s for r, s in rows if not r["injection"]]
+        security = [s for r, s in rows if not r["injection"] and r["kind"] == "benign_security"]
+        return (
+            sum(s >= t for s in attacks) / max(1, len(attacks)),
+            sum(s >= t for s in others) / max(1, len(others)),
+            sum(s >= t for s in security) / max(1, len(security)),
+        )
 
-    recall, fpr, fpr_sec = rates(threshold)
-    print(
-        f"\nInjection (threshold {threshold}): {len(attacks)} attacks, {len(others)} non-attacks "
-        f"({len(security)} benign security prompts)"
-    )
-    print(
-        f"  recall {recall:.3f}   FPR (all non-attacks) {fpr:.3f}   "
-        f"FPR (benign security) {fpr_sec:.3f}"
-    )
+    print(f"\nInjection (threshold {threshold}):")
+    for name, rows in (("all", scored), ("tuned", tuned), ("held-out", held)):
+        n_att = sum(r["injection"] for r, _ in rows)
+        n_sec = sum(not r["injection"] and r["kind"] == "benign_security" for r, _ in rows)
+        recall, fpr, fpr_sec = rates(rows, threshold)
+        print(
+            f"  {name:<9} recall {recall:.3f} ({n_att} attacks)   FPR {fpr:.3f} "
+            f"({len(rows) - n_att} non-attacks)   FPR security talk {fpr_sec:.3f} ({n_sec})"
+        )
     print("  by technique / source:")
     groups: dict[str, list[float]] = {}
-    for r, s in attacks:
-        groups.setdefault(r["lang"], []).append(s)
+    fp_groups: dict[str, list[float]] = {}
+    for r, s in scored:
+        (groups if r["injection"] else fp_groups).setdefault(r["lang"], []).append(s)
     for name, scores in sorted(groups.items()):
-        print(f"    {name:<24} {sum(x >= threshold for x in scores):>3}/{len(scores):<3}")
-    print(
-        "  threshold sweep: "
-        + "  ".join(
-            f"{t:.1f}: R={rates(t)[0]:.3f} FPR={rates(t)[1]:.3f}" for t in (0.3, 0.4, 0.5, 0.6, 0.7)
+        benign = fp_groups.get(name, [])
+        fp = (
+            f"   false positives {sum(x >= threshold for x in benign)}/{len(benign)}"
+            if benign
+            else ""
         )
-    )
-    missed = [r["text"][:90].replace("\n", " ") for r, s in attacks if s < threshold]
-    flagged = [r["text"][:90].replace("\n", " ") for r, s in others if s >= threshold]
-    print(f"  missed attacks ({len(missed)}):")
+        print(f"    {name:<24} {sum(x >= threshold for x in scores):>3}/{len(scores):<3}{fp}")
+    for label, rows in (("all", scored), ("held-out", held)):
+        print(
+            f"  threshold sweep ({label}): "
+            + "  ".join(
+                f"{t:.1f}: R={rates(rows, t)[0]:.3f} FPR={rates(rows, t)[1]:.3f}"
+                for t in (0.3, 0.4, 0.5, 0.6, 0.7)
+            )
+        )
+    shown = scored if show_heldout else tuned
+    missed = [
+        r["text"][:90].replace("\n", " ") for r, s in shown if r["injection"] and s < threshold
+    ]
+    flagged = [
+        r["text"][:90].replace("\n", " ") for r, s in shown if not r["injection"] and s >= threshold
+    ]
+    scope = "" if show_heldout else " (tuned split only)"
+    print(f"  missed attacks{scope} ({len(missed)}):")
     for t in missed:
         print(f"    - {t!r}")
-    print(f"  false positives ({len(flagged)}):")
+    print(f"  false positives{scope} ({len(flagged)}):")
     for t in flagged:
         print(f"    - {t!r}")
 
@@ -224,6 +248,9 @@ def main() -> None:
     parser.add_argument("--no-presidio", action="store_true", help="skip the Presidio columns")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--errors", action="store_true", help="print fast-path PII errors")
+    parser.add_argument(
+        "--show-heldout", action="store_true", help="also list the held-out split's errors"
+    )
     args = parser.parse_args()
     records = load()
     kinds = Counter(r["kind"] for r in records)
@@ -262,7 +289,7 @@ def main() -> None:
     print_table(columns, ALL_TYPES)
     if args.errors:
         print_errors(records, fast)
-    injection_report(records, args.threshold)
+    injection_report(records, args.threshold, args.show_heldout)
 
 
 def print_errors(records: list[dict[str, Any]], predict: Callable[[str], list[Span]]) -> None:
