@@ -45,3 +45,30 @@ def test_disconnect_mid_stream_is_audited(server: SocleServer, member_key: dict[
     end = records[0]
     assert end["status"] == 499
     assert end["finish_reason"] == "client_disconnected"
+
+
+def test_usage_is_measured_even_when_the_client_does_not_ask(
+    server: SocleServer, member_key: dict[str, str]
+) -> None:
+    with httpx.stream(
+        "POST",
+        f"{server.base_url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {member_key['key']}"},
+        json={
+            "model": "chat-default",
+            "stream": True,
+            "messages": [{"role": "user", "content": "Bonjour"}],
+        },
+        timeout=30,
+    ) as response:
+        request_id = response.headers["x-request-id"]
+        events = [line for line in response.iter_lines() if line.startswith("data: {")]
+    assert events and all('"usage"' not in e for e in events)  # not asked: not sent
+
+    records = server.admin(
+        "GET", "/audit", params={"request_id": request_id, "kind": "stream_end"}
+    ).json()["data"]
+    assert records
+    usage = records[0]["usage"]
+    assert usage["completion_tokens"] > 0
+    assert usage["estimated"] is False  # the upstream's own count, asked for by the gateway

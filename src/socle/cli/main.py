@@ -18,6 +18,7 @@ from socle.cli.common import (
     EXIT_USAGE,
     ConfigOption,
     console,
+    errors,
     fail,
     settings_or_exit,
 )
@@ -81,6 +82,11 @@ def serve(
     server = settings.server.model_copy(
         update={k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v}
     )
+    if server.workers > 1 and settings.accounting.backend == "memory":
+        errors.print(
+            "[yellow]warning:[/] accounting.backend is 'memory': with several workers each one "
+            "keeps its own budget and rate-limit counters; use the redis backend to share them."
+        )
     bootstrap = asyncio.run(prepare(settings))
     if bootstrap.admin_key is not None:
         _show_bootstrap_key(bootstrap.admin_key, settings)

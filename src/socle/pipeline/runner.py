@@ -131,11 +131,15 @@ class Pipeline:
         iterator: AsyncIterator[Chunk],
     ) -> AsyncIterator[bytes]:
         error: GatewayError | None = None
+        options = ctx.body.get("stream_options")
+        wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         try:
             if first is not None:
                 ctx.first_byte_sent = True
                 yield encode_event(first)
                 async for chunk in iterator:
+                    if not wants_usage and not chunk.get("choices") and "usage" in chunk:
+                        continue  # asked of the upstream for accounting, not by the client
                     yield encode_event(chunk)
             yield DONE
         except GatewayError as exc:

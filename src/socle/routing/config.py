@@ -73,7 +73,19 @@ def _simulator(
         jurisdiction="FR",
         max_classification=Classification.SECRET,
         pricing=Pricing(input_per_mtok=input_price, output_per_mtok=output_price),
+        active_params_b=_SIMULATED_SIZES_B.get(upstream),
     )
+
+
+# Sizes the simulator stands for (so that energy and carbon estimates show figures): a small
+# 8B-class model, a large 70B-class model and a small embedding model.
+_SIMULATED_SIZES_B = {
+    "sim-small": 8.0,
+    "sim-slow": 8.0,
+    "sim-flaky": 8.0,
+    "sim-large": 70.0,
+    "sim-embed": 0.3,
+}
 
 
 def default_models() -> list[LogicalModel]:

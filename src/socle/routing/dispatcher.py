@@ -353,6 +353,9 @@ async def _open_stream(
     provider: Provider, endpoint: Endpoint, body: Json
 ) -> tuple[AsyncIterator[Json], Json]:
     """Start a stream and wait for its first chunk (the last moment a fallback is possible)."""
+    # Always ask for the usage chunk: accounting settles on the upstream's own token counts. The
+    # pipeline drops that chunk before the client sees it unless the client asked for it too.
+    body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
     chunks = provider.chat_stream(endpoint, body)
     try:
         first = await anext(chunks)
