@@ -96,6 +96,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.routing.register_metrics(self.metrics.registry)
         stages = [
+            self.audit.refusal_stage,  # records requests refused before the audit stage
             self.authenticate_stage,
             self.routing.classify_stage,
             GuardsStage(settings.guards, self.secret),

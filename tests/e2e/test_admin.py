@@ -147,3 +147,18 @@ def test_usage_audit_and_metrics(server: SocleServer, client: openai.OpenAI) -> 
         'socle_requests_total{endpoint="chat.completions",model="chat-default",status="200"}'
         in (metrics.text)
     )
+
+
+def test_refused_requests_are_audited(server: SocleServer, member_key: dict[str, Any]) -> None:
+    response = httpx.post(
+        f"{server.base_url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {member_key['key']}"},
+        json={"model": "no-such-model", "messages": [{"role": "user", "content": "x"}]},
+        timeout=10,
+    )
+    assert response.status_code == 404
+    request_id = response.headers["x-request-id"]
+    records = server.admin("GET", "/audit", params={"request_id": request_id}).json()["data"]
+    assert len(records) == 1
+    assert records[0]["status"] == 404
+    assert records[0]["error_code"] == "model_not_found"

@@ -20,7 +20,7 @@ from socle.pipeline.stage import Chunk, Stage
 log = logging.getLogger(__name__)
 
 # finish() tasks still running after their request was cancelled (kept alive until done).
-_finishing: set[asyncio.Future[None]] = set()
+_finishing: set[asyncio.Future[Any]] = set()
 
 
 class Dispatcher(Protocol):
@@ -48,7 +48,14 @@ class Pipeline:
         self.stages = tuple(stages)
         self.dispatcher = dispatcher
 
-    async def _finish(self, ctx: RequestContext, started: int, error: GatewayError | None) -> None:
+    async def _finish(
+        self, ctx: RequestContext, started: int, error: GatewayError | None
+    ) -> GatewayError | None:
+        """Run every started stage's ``finish``; returns the first error a hook raised.
+
+        A hook raises a :class:`GatewayError` when the request must not be acknowledged (the
+        audit record could not be made durable): a non-streaming request then fails with it.
+        """
         if error is not None:
             ctx.status = error.status
             ctx.error_code = error.code
@@ -58,16 +65,20 @@ class Pipeline:
         task = asyncio.ensure_future(self._run_finish(ctx, started, error))
         _finishing.add(task)
         task.add_done_callback(_finishing.discard)
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
 
     async def _run_finish(
         self, ctx: RequestContext, started: int, error: GatewayError | None
-    ) -> None:
+    ) -> GatewayError | None:
+        failure: GatewayError | None = None
         for stage in self.stages[:started]:
             try:
                 await stage.finish(ctx, error)
+            except GatewayError as exc:
+                failure = failure or exc
             except Exception:
                 log.exception("stage %s failed in finish", stage.name)
+        return failure
 
     async def run(self, ctx: RequestContext) -> dict[str, Any]:
         """A non-streaming request (chat or embeddings): returns the response dict."""
@@ -83,7 +94,6 @@ class Pipeline:
                 response = await self.dispatcher.chat(ctx)
             for stage in self.stages:
                 response = await stage.on_response(ctx, response)
-            return response
         except GatewayError as exc:
             error = exc
             raise
@@ -93,7 +103,10 @@ class Pipeline:
                 raise error from exc
             raise
         finally:
-            await self._finish(ctx, started, error)
+            failure = await self._finish(ctx, started, error)
+        if failure is not None:
+            raise failure  # e.g. the audit record is not durable: do not acknowledge
+        return response
 
     async def open_stream(self, ctx: RequestContext) -> AsyncIterator[bytes]:
         """A streaming chat request.

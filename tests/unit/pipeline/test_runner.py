@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from socle.pipeline.context import Classification, RequestContext
-from socle.pipeline.errors import BudgetExceeded, GatewayError, UpstreamError
+from socle.pipeline.errors import BudgetExceeded, GatewayError, ServiceUnavailable, UpstreamError
 from socle.pipeline.runner import InternalError, Pipeline
 from socle.pipeline.stage import Chunk, Stage
 
@@ -143,3 +143,18 @@ def test_classification_only_rises() -> None:
     assert Classification.parse("Secret") is Classification.SECRET
     with pytest.raises(ValueError):
         Classification.parse("top")
+
+
+class FailingFinish(Stage):
+    name = "audit"
+
+    async def finish(self, ctx: RequestContext, error: GatewayError | None) -> None:
+        raise ServiceUnavailable("the audit record could not be committed")
+
+
+async def test_a_finish_error_refuses_to_acknowledge() -> None:
+    log: list[str] = []
+    pipeline = Pipeline([FailingFinish(), Recorder("a", log)], FakeDispatcher())
+    with pytest.raises(ServiceUnavailable):
+        await pipeline.run(context())
+    assert log[-1] == "a.finish:ok"  # the other stages still finished (release, ...)
