@@ -21,15 +21,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from bench.gateway import hostinfo, payloads, report
+from bench.gateway import hostinfo, report
 from bench.gateway.cpu import (
     cpu_delta,
     machine_busy_seconds,
     postgres_backends_cpu_seconds,
     tree_cpu_seconds,
 )
+from bench.gateway.endpoint import Endpoint
 from bench.gateway.litellm_peer import (
     LiteLLMUnavailable,
     LiteLLMVenv,
@@ -37,7 +36,7 @@ from bench.gateway.litellm_peer import (
     start_litellm,
 )
 from bench.gateway.passthrough import start_passthrough
-from bench.gateway.procs import Service, ServiceError, ServiceGroup, http_post
+from bench.gateway.procs import ServiceError, ServiceGroup
 from bench.gateway.profiling import ProfilerUnavailable, finish_py_spy, start_py_spy
 from bench.gateway.results import Analysis, RunRecord, analyse
 from bench.gateway.settings import BenchSettings
@@ -51,37 +50,12 @@ from bench.gateway.socle_target import (
 )
 from bench.gateway.stream_client import StreamSummary, StreamTarget, run_measure
 from bench.gateway.upstream import Upstream, start_nginx, start_python_upstream
-from bench.gateway.wrk import WrkError, WrkResult, lua_script, merge_slices, run_wrk
+from bench.gateway.wrk import WrkError, WrkResult, merge_slices, run_wrk
 
 BUSY_MACHINE_CORES = 0.2
 """Background load above which a run is flagged as noisy."""
 SLICE_WARMUP_S = 1.0
 """Warm-up before every slice after the first round (connections, upstream pool)."""
-
-
-@dataclass
-class Endpoint:
-    """A started system as wrk sees it."""
-
-    system: str
-    workers: int
-    service: Service
-    origin: str
-    api_key: str | None = None
-    stream_path: str = "/v1/chat/completions"
-    pg_database: str | None = None  # whose PostgreSQL backends' CPU is counted
-
-    def url(self, scenario: str) -> str:
-        """Where the scenario's requests go (nginx and the passthrough stream on a path)."""
-        path = self.stream_path if scenario == "stream" else "/v1/chat/completions"
-        return self.origin + path
-
-    def headers(self) -> dict[str, str]:
-        """Request headers of a single check request."""
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
 
 
 @dataclass
@@ -351,12 +325,12 @@ class Runner:
             for scenario, connections in self._plan(endpoint.system, endpoint.workers):
                 record = RunRecord(endpoint.system, endpoint.workers, scenario, connections)
                 self.records.append(record)
-                problem = self._check_once(endpoint, scenario)
+                problem = endpoint.check(scenario)
                 if problem:
                     record.note = problem
                     print(f"  {record.label} {scenario}: {problem}", flush=True)
                     continue
-                script = self._script(endpoint, scenario)
+                script = endpoint.write_script(self.work / "wrk", scenario)
                 out.append(Measurement(endpoint, record, script))
         return out
 
@@ -414,27 +388,6 @@ class Runner:
             m.stopped = True  # a failing system would only add noise to the others
         self._print(record, result)
 
-    def _check_once(self, endpoint: Endpoint, scenario: str) -> str | None:
-        """One request before the load: None if the answer is right, else what is wrong."""
-        status, body = http_post(
-            endpoint.url(scenario), payloads.request_bytes(scenario), endpoint.headers()
-        )
-        if status != 200:
-            return f"check request answered {status}: {body[:300].decode(errors='replace')}"
-        if scenario == "stream":
-            return None if body.rstrip().endswith(b"[DONE]") else "stream without [DONE]"
-        try:
-            choices = orjson.loads(body).get("choices")
-        except orjson.JSONDecodeError:
-            return f"answer is not JSON: {body[:200]!r}"
-        return None if choices else f"answer without choices: {body[:200]!r}"
-
-    def _script(self, endpoint: Endpoint, scenario: str) -> Path:
-        path = self.work / "wrk" / f"{endpoint.system}-{scenario}.lua"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(lua_script(payloads.request_bytes(scenario), endpoint.api_key))
-        return path
-
     def _maybe_profile(self, endpoint: Endpoint) -> None:
         """One extra run under py-spy when ``--profile`` names this system.
 
@@ -452,7 +405,7 @@ class Runner:
         print(f"\n== profiling {record.label} under py-spy", flush=True)
         try:
             self.need(s.duration_s + 30)
-            script = self._script(endpoint, "chat")
+            script = endpoint.write_script(self.work / "wrk", "chat")
             url = endpoint.url("chat")
             stem = (
                 self.work / f"profile-{endpoint.system}-w{endpoint.workers}-c{record.concurrency}"
