@@ -136,6 +136,9 @@ class Runner:
         except KeyboardInterrupt:
             self.interrupted = True
             self.skip("the rest of the run", "interrupted (Ctrl-C)")
+        except ServiceError as exc:  # the mock upstreams did not start: nothing to measure
+            self.failures.append(str(exc))
+            self.skip("the run", str(exc))
         finally:
             self.group.stop_all()
             self._finish_records()
