@@ -49,6 +49,7 @@ _QUOTES = (
     ("»", '"'),
     ("„", '"'),
 )
+_HAS_QUOTE = re.compile("[‘’ʼ“”«»„]")
 _LEET = str.maketrans(
     {
         "0": "o",
@@ -80,18 +81,20 @@ class Readings:
     tricks: list[str] = field(default_factory=list)
 
 
-def fold(text: str) -> str:
+def fold(text: str, confusables: bool = True) -> str:
     """Lower-case, accent-free, single-spaced ASCII form that the patterns are written for.
 
-    Look-alike letters are mapped first; then NFKD splits accents off and the ASCII encoding
-    drops them (and whatever else is not ASCII: the patterns are ASCII).
+    Look-alike letters are mapped first (``confusables=False``: the caller knows there are
+    none); then NFKD splits accents off and the ASCII encoding drops them (and whatever else is
+    not ASCII: the patterns are ASCII).
     """
     if not text.isascii():
-        if _NON_LATIN_LETTER.search(text) is not None:
+        if confusables and _NON_LATIN_LETTER.search(text) is not None:
             text = text.translate(_CONFUSABLES)
-        for quote, plain in _QUOTES:
-            if quote in text:
-                text = text.replace(quote, plain)
+        if _HAS_QUOTE.search(text) is not None:
+            for quote, plain in _QUOTES:
+                if quote in text:
+                    text = text.replace(quote, plain)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(text.lower().split())
 
@@ -103,13 +106,22 @@ def readings(
     unscramble: bool = False,
     leet: bool = False,
     spaced: bool = False,
+    suspicious: bool = True,
 ) -> Readings:
     """The readings of ``text`` to match: the normalised text, then decoded or re-spelt variants
     when asked for (the caller decides from cheap triggers): ``decode`` looks for base64 and hex
-    payloads, ``unscramble`` adds the rot13 and reversed readings."""
+    payloads, ``unscramble`` adds the rot13 and reversed readings. ``suspicious=False`` tells
+    that the text has none of the invisible, bidi, tag or look-alike characters (the caller
+    checked with one pass), so their searches are skipped."""
     tricks: list[str] = []
     work = text
-    if not text.isascii():
+    if not text.isascii() and not suspicious:
+        if not unicodedata.is_normalized("NFKC", work):
+            nfkc = unicodedata.normalize("NFKC", work)
+            if nfkc.lower() != work.lower():
+                tricks.append("compatibility_forms")
+            work = nfkc
+    elif not text.isascii():
         tags = _TAGS.findall(work)
         if tags:
             tricks.append("unicode_tags")
@@ -128,7 +140,7 @@ def readings(
             work = nfkc
         if _NON_LATIN_LETTER.search(work) and _mixed_script_word(work):
             tricks.append("confusables")
-    result = Readings(plain=fold(work), tricks=tricks)
+    result = Readings(plain=fold(work, confusables=suspicious), tricks=tricks)
     if decode:
         _add_decoded(work, result)
     if unscramble:
