@@ -102,7 +102,7 @@ class Gateway:
             GuardsStage(settings.guards, self.secret),
             self.routing.route_stage,
             self.accounting.stage,
-            MetricsStage(self.metrics),
+            MetricsStage(self.metrics, lambda: self.routing.catalog().models),
             self.audit.stage,
         ]
         self.pipeline = Pipeline(stages, self.routing.dispatcher)

@@ -35,10 +35,13 @@ class AuditConfig(BaseModel):
         ),
     )
     commit_interval_ms: float = Field(
-        2.0,
+        0.0,
         ge=0,
         le=1000,
-        description="Longest a record waits for others to share its transaction (group commit).",
+        description=(
+            "Longest a record waits for others to share its transaction. 0: commit at once; "
+            "records that arrive during a commit share the next one (group commit)."
+        ),
     )
     max_batch: int = Field(512, ge=1, le=100_000, description="Most records in one transaction.")
     max_pending: int = Field(

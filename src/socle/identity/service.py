@@ -7,7 +7,7 @@ transaction, so that all replicas drop their caches within one poll interval.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from socle.identity.errors import ConflictError, InvalidValueError, NotFoundErro
 from socle.identity.ids import new_id
 from socle.identity.keys import display_prefix, generate_key, hash_key
 from socle.identity.roles import Role
+from socle.pipeline.context import Principal
 from socle.store.database import Database
 from socle.store.models.identity import (
     ApiKey,
@@ -61,6 +62,11 @@ class KeyRecord:
     ip_allowlist: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None
     expires_at: datetime | None
     revoked_at: datetime | None
+    principal: Principal = field(compare=False)
+
+    @property
+    def expires_ts(self) -> float | None:
+        return self.expires_at.timestamp() if self.expires_at is not None else None
 
 
 @dataclass(slots=True, frozen=True)
@@ -302,6 +308,7 @@ class IdentityService:
         if row is None:
             return None
         key, project = row
+        allowed_models = frozenset(key.allowed_models) if key.allowed_models else None
         return KeyRecord(
             key_id=key.id,
             role=key.role,
@@ -312,10 +319,20 @@ class IdentityService:
             team_id=project.team_id,
             org_id=project.org_id,
             user_id=key.user_id,
-            allowed_models=frozenset(key.allowed_models) if key.allowed_models else None,
+            allowed_models=allowed_models,
             ip_allowlist=parse_networks(key.ip_allowlist),
             expires_at=as_utc(key.expires_at),
             revoked_at=as_utc(key.revoked_at),
+            principal=Principal(
+                key_id=key.id,
+                org_id=project.org_id,
+                project_id=project.id,
+                team_id=project.team_id,
+                user_id=key.user_id,
+                role=key.role,
+                allowed_models=allowed_models,
+                key_prefix=key.prefix,
+            ),
         )
 
     # -- first start ------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from socle.identity.cache import KeyCache
@@ -59,24 +59,16 @@ class KeyAuthenticator:
             raise AuthenticationFailed(f"Incorrect API key provided: {_redact(token)}.")
         if record.revoked_at is not None:
             raise AuthenticationFailed("This API key has been revoked.", code="api_key_revoked")
-        if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
+        expires = record.expires_ts
+        if expires is not None and expires <= time.time():
             raise AuthenticationFailed("This API key has expired.", code="api_key_expired")
         if record.ip_allowlist is not None and not _ip_allowed(client_ip, record.ip_allowlist):
             raise PermissionDenied(
                 "Requests from this IP address are not allowed for this key.",
                 code="ip_not_allowed",
             )
-        principal = Principal(
-            key_id=record.key_id,
-            org_id=record.org_id,
-            project_id=record.project_id,
-            team_id=record.team_id,
-            user_id=record.user_id,
-            role=record.role,
-            allowed_models=record.allowed_models,
-            key_prefix=record.prefix,
-        )
-        return principal, record.project_settings
+        # The principal is built once per cached key; stages must treat it as read-only.
+        return record.principal, record.project_settings
 
 
 class AuthenticateStage(Stage):

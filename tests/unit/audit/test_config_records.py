@@ -14,7 +14,7 @@ from socle.pipeline.errors import RateLimited
 def test_defaults() -> None:
     config = AuditConfig()
     assert (config.mode, config.replica_name, config.store_content) == ("sync", None, False)
-    assert config.checkpoint_every == 1000 and config.commit_interval_ms == 2.0
+    assert config.checkpoint_every == 1000 and config.commit_interval_ms == 0.0
 
 
 def test_validation_names_the_key() -> None:
