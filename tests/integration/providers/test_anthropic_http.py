@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from tests.support.mock_upstreams import AnthropicMockUpstream, Reply, ToolCall
-from tests.support.openai_schema import validate
 
 from socle.providers.anthropic import AnthropicProvider
 from socle.providers.base import ProviderError, ProviderTimeout
 from socle.providers.endpoint import Endpoint, Timeouts
+from tests.support.mock_upstreams import AnthropicMockUpstream, Reply, ToolCall
+from tests.support.openai_schema import validate
 
 KEY_ENV = "SOCLE_TEST_ANTHROPIC_KEY"
 SECRET = "sk-ant-test-0123456789"

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.support.mock_upstreams import OpenAIMockUpstream, Reply, ToolCall
-from tests.support.openai_schema import validate
 
 from socle.providers.base import ProviderError, ProviderTimeout
 from socle.providers.endpoint import Endpoint, Timeouts
 from socle.providers.openai_compat import OpenAICompatProvider
+from tests.support.mock_upstreams import OpenAIMockUpstream, Reply, ToolCall
+from tests.support.openai_schema import validate
 
 KEY_ENV = "SOCLE_TEST_UPSTREAM_KEY"
 SECRET = "sk-test-0123456789abcdef"

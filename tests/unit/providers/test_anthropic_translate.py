@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from tests.support.openai_schema import validate
 
 from socle.providers.anthropic_stream import StreamTranslator
 from socle.providers.anthropic_translate import (
@@ -13,6 +12,7 @@ from socle.providers.anthropic_translate import (
     to_messages_request,
 )
 from socle.providers.base import ProviderError
+from tests.support.openai_schema import validate
 
 
 def request(body: dict, *, stream: bool = False) -> dict:

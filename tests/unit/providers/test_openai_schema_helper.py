@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import ValidationError
+
 from tests.support import openai_schema
 from tests.support.openai_schema import to_json_schema, validate
 

@@ -8,12 +8,12 @@ import time
 import orjson
 import pytest
 from jsonschema import Draft202012Validator
-from tests.support.openai_schema import validate
 
 from socle.providers.base import ProviderError
 from socle.providers.endpoint import Endpoint
 from socle.providers.simulator import SimulatorProvider
 from socle.providers.simulator_text import estimate_tokens
+from tests.support.openai_schema import validate
 
 
 def endpoint(model: str = "sim-small", **headers: str) -> Endpoint:
