@@ -30,6 +30,7 @@ with warnings.catch_warnings():
 
 TEXT_START = "\x00^"  # pseudo-prefixes: the match starts at the start of the text / of a line
 LINE_START = "\x00^m"
+BOUNDARY = "\x01"  # marks a prefix that starts a word (a \b or lookbehind came before it)
 _PREFIX_LEN = 3  # longer prefixes: fewer false candidates, but more of them to look for
 _MAX_PREFIXES = 400
 _MAX_CLASS = 12  # a character class of at most this many characters is expanded
@@ -38,14 +39,37 @@ _MAX_CLASS = 12  # a character class of at most this many characters is expanded
 class AnchoredPattern:
     """A compiled pattern and the literal prefixes its matches start with (lower-cased)."""
 
-    __slots__ = ("pattern", "prefixes")
+    __slots__ = ("_by_key", "_keys", "_loose", "pattern", "prefixes")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.prefixes = literal_prefixes(pattern)
+        # Prefixes made of word characters up to their first space (or end) are looked up in a
+        # :class:`WordStarts` index by that head (2 or 3 characters); the others (punctuation,
+        # one-letter heads) are searched with str.find.
+        by_key: dict[bytes, list[str]] = {}
+        loose: list[str] = []
+        plain: list[str] = []
+        for marked in self.prefixes or ():
+            prefix = marked.lstrip(BOUNDARY)
+            plain.append(prefix)
+            head = prefix.split(" ", 1)[0]
+            if marked != prefix and 2 <= len(head) <= 3 and head.isalnum() and head.isascii():
+                by_key.setdefault(head.encode(), []).append(prefix)
+            else:
+                loose.append(prefix)
+        if self.prefixes is not None:
+            self.prefixes = tuple(dict.fromkeys(plain))
+        self._by_key = by_key
+        self._keys = frozenset(by_key)
+        self._loose = tuple(loose)
 
     def finditer(
-        self, text: str, lower: str | None = None, pos: int = 0, endpos: int | None = None
+        self,
+        text: str,
+        lower: str | None = None,
+        pos: int = 0,
+        endpos: int | None = None,
     ) -> Iterator[re.Match[str]]:
         """The matches of the pattern in ``text[pos:endpos]``, as ``finditer`` gives them.
         ``lower`` is ``text`` lower-cased (same length) unless ``text`` is lower case."""
@@ -80,7 +104,11 @@ class AnchoredPattern:
                 end = m.end() if m.end() > at else at + 1
 
     def search(
-        self, text: str, lower: str | None = None, pos: int = 0, endpos: int | None = None
+        self,
+        text: str,
+        lower: str | None = None,
+        pos: int = 0,
+        endpos: int | None = None,
     ) -> re.Match[str] | None:
         """The first match in ``text[pos:endpos]``, or None."""
         return next(self.finditer(text, lower, pos, endpos), None)
@@ -97,8 +125,10 @@ def literal_prefixes(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         _expand(list(tree.data), "", found, multiline=bool(pattern.flags & re.MULTILINE))
     except _NoPrefix:
         return None
-    if not found or "" in found:
+    if not found or "" in found or BOUNDARY in found:
         return None
+    # (Whether a word boundary came first does not help here: drop the mark.)
+    found = {p.lstrip(BOUNDARY) for p in found}
     # Drop prefixes that extend another one: the shorter finds all their occurrences.
     kept = sorted(found, key=len)
     out: list[str] = []
@@ -123,12 +153,17 @@ def _expand(
     if len(found) > _MAX_PREFIXES or depth > 400:
         raise _NoPrefix
     depth += 1
-    if len(prefix) >= _PREFIX_LEN or not seq:
+    if len(prefix.lstrip(BOUNDARY)) >= _PREFIX_LEN or not seq:
         found.add(prefix)
         return
     op, av = seq[0]
     rest = seq[1:]
-    if op is _c.AT and av in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING) and not prefix:
+    if not prefix and (
+        (op is _c.AT and av is _c.AT_BOUNDARY) or (op is _c.ASSERT_NOT and _not_after_word(av))
+    ):
+        # A word boundary (or a lookbehind excluding what precedes): the match starts a word.
+        _expand(rest, BOUNDARY, found, depth, multiline)
+    elif op is _c.AT and av in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING) and not prefix:
         # "^": the match starts where the text (or, multi-line, a line) starts.
         found.add(LINE_START if multiline and av is _c.AT_BEGINNING else TEXT_START)
     elif op in _ZERO_WIDTH:
@@ -167,8 +202,17 @@ def _expand(
         _finish(prefix, found)
 
 
+def _not_after_word(av: Any) -> bool:
+    """Whether a negative assertion is a lookbehind of one character that excludes ``\\w``."""
+    direction, sub = av
+    items = list(sub)
+    if direction != -1 or len(items) != 1 or items[0][0] is not _c.IN:
+        return False
+    return any(op is _c.CATEGORY and a is _c.CATEGORY_WORD for op, a in items[0][1])
+
+
 def _finish(prefix: str, found: set[str]) -> None:
-    if not prefix:
+    if not prefix.lstrip(BOUNDARY):
         raise _NoPrefix
     found.add(prefix)
 

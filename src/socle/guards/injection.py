@@ -94,12 +94,13 @@ class Verdict:
 
 NO_INJECTION = Verdict(0.0, ())
 
+_NO_MORE: tuple[tuple[str, ...], str] = ((), "")
 FAMILIES: tuple[Family, ...] = tuple(
     Family(
         rule,
         weight,
-        keys(*words),
-        AnchoredPattern(re.compile(pattern)),
+        keys(*words, *rules.MORE.get(rule, _NO_MORE)[0]),
+        AnchoredPattern(re.compile(pattern + rules.MORE.get(rule, _NO_MORE)[1])),
         rules.GROUPS.get(rule, rule),
         tuple(keys(*g) for g in (rules.ALSO.get(rule), rules.ALSO_2.get(rule)) if g),
         frozenset(rules.NEEDLES.get(rule, ())),
