@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -22,6 +23,9 @@ from socle.cli.common import (
     run,
     settings_or_exit,
 )
+from socle.identity.service import IdentityService
+
+T = TypeVar("T")
 
 orgs = typer.Typer(help="Organisations.", no_args_is_help=True)
 teams = typer.Typer(help="Teams.", no_args_is_help=True)
@@ -50,6 +54,17 @@ def render(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str, title: 
         raise fail(f"unknown format {fmt!r} (expected table, json or csv)", EXIT_USAGE)
 
 
+def with_identity(config: Path | None, action: Callable[[IdentityService], Awaitable[T]]) -> T:
+    """Run one identity operation on the configured database and return its result."""
+    settings = settings_or_exit(config)
+
+    async def go() -> T:
+        async with identity_service(settings) as identity:
+            return await action(identity)
+
+    return run(go())
+
+
 def parse_expiry(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
@@ -65,27 +80,16 @@ def _fields(row: Any, names: list[str]) -> dict[str, Any]:
 @orgs.command("create")
 def orgs_create(name: str, config: ConfigOption = None) -> None:
     """Create an organisation."""
-    settings = settings_or_exit(config)
-
-    async def go() -> Any:
-        async with identity_service(settings) as identity:
-            return await identity.create_org(name)
-
-    row = run(go())
+    row = with_identity(config, lambda identity: identity.create_org(name))
     console.print(f"created organisation [bold]{row.name}[/] ({row.id})")
 
 
 @orgs.command("list")
 def orgs_list(config: ConfigOption = None, fmt: FormatOption = "table") -> None:
     """List organisations."""
-    settings = settings_or_exit(config)
-
-    async def go() -> list[Any]:
-        async with identity_service(settings) as identity:
-            return await identity.list_orgs()
-
+    rows = with_identity(config, lambda identity: identity.list_orgs())
     columns = ["id", "name", "created_at"]
-    render([_fields(r, columns) for r in run(go())], columns, fmt, "Organisations")
+    render([_fields(r, columns) for r in rows], columns, fmt, "Organisations")
 
 
 @teams.command("create")
@@ -95,13 +99,7 @@ def teams_create(
     config: ConfigOption = None,
 ) -> None:
     """Create a team in an organisation."""
-    settings = settings_or_exit(config)
-
-    async def go() -> Any:
-        async with identity_service(settings) as identity:
-            return await identity.create_team(org, name)
-
-    row = run(go())
+    row = with_identity(config, lambda identity: identity.create_team(org, name))
     console.print(f"created team [bold]{row.name}[/] ({row.id})")
 
 
@@ -112,14 +110,9 @@ def teams_list(
     fmt: FormatOption = "table",
 ) -> None:
     """List teams."""
-    settings = settings_or_exit(config)
-
-    async def go() -> list[Any]:
-        async with identity_service(settings) as identity:
-            return await identity.list_teams(org)
-
+    rows = with_identity(config, lambda identity: identity.list_teams(org))
     columns = ["id", "org_id", "name", "created_at"]
-    render([_fields(r, columns) for r in run(go())], columns, fmt, "Teams")
+    render([_fields(r, columns) for r in rows], columns, fmt, "Teams")
 
 
 @projects.command("create")
@@ -133,7 +126,6 @@ def projects_create(
     config: ConfigOption = None,
 ) -> None:
     """Create a project (keys are scoped to a project)."""
-    settings = settings_or_exit(config)
     project_settings: dict[str, Any] = {}
     if settings_json:
         try:
@@ -143,11 +135,10 @@ def projects_create(
         if not isinstance(project_settings, dict):
             raise fail("--settings must be a JSON object", EXIT_USAGE)
 
-    async def go() -> Any:
-        async with identity_service(settings) as identity:
-            return await identity.create_project(org, name, team=team, settings=project_settings)
-
-    row = run(go())
+    row = with_identity(
+        config,
+        lambda identity: identity.create_project(org, name, team=team, settings=project_settings),
+    )
     console.print(f"created project [bold]{row.name}[/] ({row.id})")
 
 
@@ -158,14 +149,9 @@ def projects_list(
     fmt: FormatOption = "table",
 ) -> None:
     """List projects."""
-    settings = settings_or_exit(config)
-
-    async def go() -> list[Any]:
-        async with identity_service(settings) as identity:
-            return await identity.list_projects(org)
-
+    rows = with_identity(config, lambda identity: identity.list_projects(org))
     columns = ["id", "org_id", "team_id", "name", "created_at"]
-    render([_fields(r, columns) for r in run(go())], columns, fmt, "Projects")
+    render([_fields(r, columns) for r in rows], columns, fmt, "Projects")
 
 
 @keys.command("create")
@@ -188,22 +174,19 @@ def keys_create(
     config: ConfigOption = None,
 ) -> None:
     """Create an API key; the key is printed once and cannot be shown again."""
-    settings = settings_or_exit(config)
     expires_at = parse_expiry(expires) if expires else None
-
-    async def go() -> Any:
-        async with identity_service(settings) as identity:
-            return await identity.create_key(
-                project,
-                name,
-                role=role,
-                allowed_models=model or None,
-                expires_at=expires_at,
-                ip_allowlist=ip or None,
-                created_by="cli",
-            )
-
-    created = run(go())
+    created = with_identity(
+        config,
+        lambda identity: identity.create_key(
+            project,
+            name,
+            role=role,
+            allowed_models=model or None,
+            expires_at=expires_at,
+            ip_allowlist=ip or None,
+            created_by="cli",
+        ),
+    )
     console.print(f"created key [bold]{created.row.id}[/] ({created.row.prefix}…)", highlight=False)
     console.print("Store this key now; it will not be shown again:", style="yellow")
     print(created.plaintext)
@@ -216,12 +199,7 @@ def keys_list(
     fmt: FormatOption = "table",
 ) -> None:
     """List keys (prefixes only, never the secrets)."""
-    settings = settings_or_exit(config)
-
-    async def go() -> list[Any]:
-        async with identity_service(settings) as identity:
-            return await identity.list_keys(project)
-
+    rows = with_identity(config, lambda identity: identity.list_keys(project))
     columns = [
         "id",
         "name",
@@ -232,17 +210,11 @@ def keys_list(
         "expires_at",
         "revoked_at",
     ]
-    render([_fields(r, columns) for r in run(go())], columns, fmt, "API keys")
+    render([_fields(r, columns) for r in rows], columns, fmt, "API keys")
 
 
 @keys.command("revoke")
 def keys_revoke(key_id: str, config: ConfigOption = None) -> None:
     """Revoke a key; every replica refuses it within two seconds."""
-    settings = settings_or_exit(config)
-
-    async def go() -> Any:
-        async with identity_service(settings) as identity:
-            return await identity.revoke_key(key_id)
-
-    row = run(go())
+    row = with_identity(config, lambda identity: identity.revoke_key(key_id))
     console.print(f"revoked key [bold]{row.id}[/] ({row.prefix}…)", highlight=False)
