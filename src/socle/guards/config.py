@@ -222,6 +222,18 @@ class GuardsConfig(BaseModel):
     )
     deep_ner: DeepNerConfig = Field(default_factory=DeepNerConfig)
     refusal_message: str = Field(DEFAULT_REFUSAL, min_length=1)
+    scan_cache_entries: int = Field(
+        4096,
+        ge=0,
+        le=1_000_000,
+        description="messages whose scan results are kept per process (0: no cache), so that "
+        "a conversation's history is not scanned again on every turn",
+    )
+    scan_cache_chars: int = Field(
+        8_000_000,
+        ge=0,
+        description="total characters of the messages kept in the scan cache",
+    )
 
     @model_validator(mode="after")
     def _merge_builtins(self) -> GuardsConfig:

@@ -120,12 +120,7 @@ for _rule, _literals, _pattern, _confidence in _PREFIXED:
             (_rule, re.compile(_pattern), _confidence)
         )
 _KEYWORD_LED_RE = tuple((r, lits, re.compile(p), c) for r, lits, p, c in _KEYWORD_LED)
-# One pass over the text finds every trigger literal: an alternation of plain literals lets
-# ``re`` skip ahead quickly, where character classes would test every position.
-_TRIGGER_LITERALS = tuple(sorted(_RULES_BY_LITERAL, key=len, reverse=True))
-_TRIGGER = re.compile(
-    "|".join(re.escape(lit) for lit in sorted(_RULES_BY_LITERAL, key=len, reverse=True))
-)
+_TRIGGER_LITERALS = tuple(_RULES_BY_LITERAL)
 
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
@@ -151,6 +146,29 @@ _KEYWORD_LITERALS = (
 )  # fmt: skip
 _KEYWORD = re.compile(_KEYWORDS)  # matched on the lower-cased text
 
+
+def _by_rare_char(literals: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Literals grouped under the rarest character they contain (None: letters only), so that
+    one ``in`` test of that character rules out the whole group on most texts."""
+    groups: dict[str, list[str]] = {}
+    for lit in literals:
+        key = next((c for c in _RARE if c in lit), "")
+        groups.setdefault(key, []).append(lit)
+    return tuple((key, tuple(lits)) for key, lits in groups.items())
+
+
+# Characters that are rare in prose, rarest first; "-" and "." are common but still cut the
+# tests on most texts to the literals that have them.
+_RARE = "~=_\"':/-. "
+_TRIGGER_GROUPS = _by_rare_char(_TRIGGER_LITERALS)
+_KEYWORD_GROUPS = _by_rare_char(_KEYWORD_LITERALS)
+
+
+def _present(text: str, groups: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """The literals of ``groups`` that occur in ``text``."""
+    return [lit for key, lits in groups if not key or key in text for lit in lits if lit in text]
+
+
 # Values that are references or placeholders, not secrets.
 _PLACEHOLDER = re.compile(
     r"^(?:\$\{?.*|%\(?.*|\{\{.*|<.*>|\*+|x+|X+|\.+|#+|-+|null|none|nil|undefined|true|false|"
@@ -173,12 +191,7 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
     rules: dict[str, tuple[re.Pattern[str], float]] = {}
     # Substring tests are cheaper than one pass of a literal alternation; the pass runs only
     # when one of them hits, to name every literal present.
-    found = (
-        {m.group() for m in _TRIGGER.finditer(text)}
-        if any(lit in text for lit in _TRIGGER_LITERALS)
-        else ()
-    )
-    for lit in found:
+    for lit in _present(text, _TRIGGER_GROUPS):
         for rule, pattern, confidence in _RULES_BY_LITERAL[lit]:
             rules[rule] = (pattern, confidence)
     for rule, literals, pattern, confidence in _KEYWORD_LED_RE:
@@ -197,7 +210,7 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
         for m in _JWT.finditer(text):
             if _jwt_header_ok(m.group()):
                 out.append(Finding(SECRET, m.start(), m.end(), "secret.jwt", 0.95, m.group()))
-    if any(lit in lower for lit in _KEYWORD_LITERALS):
+    if _present(lower, _KEYWORD_GROUPS):
         _find_keyword_secrets(text, lower, out)
 
 

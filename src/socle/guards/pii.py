@@ -170,7 +170,8 @@ def find_phones(t: TextView, out: list[Finding]) -> None:
     """French phone numbers in their usual spellings and other E.164-shaped numbers."""
     text = t.text
     intl = "+" in text
-    for s, e in t.windows:
+    # A French number has 10 digits (0X + 8), an E.164 one 8 to 15.
+    for s, e in t.digit_windows(8):
         for m in _PHONE_FR.finditer(text, s, e):
             out.append(Finding(PHONE, m.start(), m.end(), "pii.phone.fr", 0.9, m.group()))
         if not intl:
@@ -183,7 +184,7 @@ def find_phones(t: TextView, out: list[Finding]) -> None:
 
 def find_nirs(t: TextView, out: list[Finding]) -> None:
     """French NIR: sex, year, month, department (incl. 2A/2B), commune, order and its mod-97 key."""
-    for s, e in t.windows:
+    for s, e in t.digit_windows(14):  # 15 digits, or 14 and a Corsican department letter
         for m in _NIR.finditer(t.text, s, e):
             compact = m.group().replace(" ", "").replace(".", "")
             month = int(compact[3:5])
@@ -239,7 +240,7 @@ def find_company_ids(t: TextView, out: list[Finding]) -> None:
     A bare 9-digit number passes Luhn one time in ten, so a candidate must also be written in
     the registry's 3-3-3 grouping or follow a company keyword (SIREN, RCS, société…).
     """
-    for s, e in t.windows:
+    for s, e in t.digit_windows(9):
         for m in _SIREN_SIRET.finditer(t.text, s, e):
             digits = m.group().replace(" ", "").replace(".", "")
             ctx = _COMPANY_CONTEXT.search(t.lower, max(0, m.start() - 60), m.start()) is not None
@@ -260,7 +261,7 @@ def find_cards(t: TextView, out: list[Finding]) -> None:
     IIN range, passing Luhn. A run of groups is tried at every group boundary, longest first, so
     that a card followed by another number (an expiry, a CVV) is still found."""
     text = t.text
-    for s, e in t.windows:
+    for s, e in t.digit_windows(12):  # _CARD's shortest run: 12 digits
         for m in _CARD.finditer(text, s, e):
             if _GROUP_BEFORE.search(text, max(0, m.start() - 6), m.start()):
                 continue
@@ -297,7 +298,7 @@ def _best_card(groups: list[str]) -> tuple[int, int] | None:
 def find_ips(t: TextView, out: list[Finding]) -> None:
     """IPv4 dotted quads and IPv6 addresses (validated by :mod:`ipaddress`)."""
     text = t.text
-    for s, e in t.windows:
+    for s, e in t.digit_windows(4):
         for m in _IPV4.finditer(text, s, e):
             out.append(Finding(IP_ADDRESS, m.start(), m.end(), "pii.ip.v4", 0.85, m.group()))
     if "::" not in text and text.count(":") < 5:
@@ -317,7 +318,7 @@ def find_birth_dates(t: TextView, out: list[Finding]) -> None:
     """Dates reported as dates of birth only when a birth keyword (né le, date de naissance,
     born, DOB…) stands shortly before them in the same sentence: a meeting or invoice date is
     not personal data. Dates are searched only in the short span after each keyword."""
-    present = [w.decode() for w in t.words & _BIRTH_WORDS]
+    present = [w.decode() for w in t.hits & _BIRTH_WORDS]
     lower = t.lower
     if "d.o.b" in lower:
         present.append("d.o.b")
@@ -381,7 +382,7 @@ def _real_date(year: int, month: int, day: int) -> bool:
 def find_addresses(t: TextView, out: list[Finding]) -> None:
     """French postal addresses: number, street type and name, then postcode and city when given
     (an address with postcode and city is reported with a higher confidence)."""
-    if not t.has_any(_STREET_WORDS):
+    if not t.has_any(_STREET_WORDS) or not t.has_digits:
         return
     for m in _ADDRESS.finditer(t.text):
         full = m.group("city") is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from socle.guards.anchors import AnchoredPattern
 from socle.guards.findings import CONFIDENTIALITY_MARKER, HEALTH, Finding
 from socle.guards.textview import TextView, keys
 
@@ -78,7 +79,9 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("marker.internal", _LABEL_W, rf"{_LABEL}C1\b"),
     ("marker.internal", ("c1",), r"[\[(]C1[\])]"),
 )
-_MARKERS_RE = tuple((rule, keys(*words), re.compile(p)) for rule, words, p in _MARKERS)
+_MARKERS_RE = tuple(
+    (rule, keys(*words), AnchoredPattern(re.compile(p))) for rule, words, p in _MARKERS
+)
 _MARKER_WORDS: frozenset[bytes] = frozenset().union(*(w for _, w, _ in _MARKERS_RE))
 
 
@@ -241,6 +244,22 @@ _HEALTH_WORDS = keys(
     "médicaux",
     "medicaux",
     "medicale",
+    "burn",
+    "psychiatres",
+    "psychiatriques",
+    "psychiatrists",
+    "schizophrénique",
+    "schizophréniques",
+    "épileptiques",
+    "epileptique",
+    "epileptiques",
+    "epileptic",
+    "pregnancies",
+    "handicapées",
+    "handicaps",
+    "alzheimer's",
+    "parkinson's",
+    "pathologies",
 )
 _HEALTH = re.compile(rf"(?<![\w-])(?:{_HEALTH_TERMS})(?![\w-])")
 
@@ -252,14 +271,18 @@ def find_markers(t: TextView, out: list[Finding]) -> None:
     for rule, words, pattern in _MARKERS_RE:
         if not t.has_any(words):
             continue
-        for m in pattern.finditer(t.text):
+        for m in pattern.finditer(t.text, t.lower):
             out.append(Finding(CONFIDENTIALITY_MARKER, m.start(), m.end(), rule, 0.9, m.group()))
 
 
 def find_health(t: TextView, out: list[Finding]) -> None:
     """Health vocabulary (diagnoses, treatments, medical records) in French and English."""
-    if not t.has_any(_HEALTH_WORDS):
+    present = t.hits & _HEALTH_WORDS
+    if not present:
         return
-    for m in _HEALTH.finditer(t.lower):
-        value = t.text[m.start() : m.end()]
-        out.append(Finding(HEALTH, m.start(), m.end(), "health.term", 0.8, value))
+    # Every term has one of the gate words and none crosses sentence punctuation: searching
+    # the sentences that hold a gate word finds what a search of the whole text would.
+    for start, end in t.clauses(present):
+        for m in _HEALTH.finditer(t.lower, start, end):
+            value = t.text[m.start() : m.end()]
+            out.append(Finding(HEALTH, m.start(), m.end(), "health.term", 0.8, value))

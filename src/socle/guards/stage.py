@@ -31,6 +31,7 @@ from socle.guards.injection import InjectionDetector, Verdict
 from socle.guards.output import EchoDetector, OutputCheck, StreamGuard
 from socle.guards.policy import ClassificationRules, ResolvedPolicy
 from socle.guards.pseudonym import PseudonymMap, StreamRestorer, canonical, mask, rewrite
+from socle.guards.scancache import ScanCache, ScanResult
 from socle.guards.scanner import EntityScanner
 from socle.guards.textview import TextView
 from socle.pipeline.context import RequestContext
@@ -82,9 +83,13 @@ class GuardsStage(Stage):
             for name, pc in config.policies.items()
         }
         self._scanners: dict[frozenset[str], EntityScanner] = {}
+        self._caches: dict[frozenset[str], ScanCache] = {}
         for policy in self._policies.values():
             if policy.scanned_types not in self._scanners:
                 self._scanners[policy.scanned_types] = EntityScanner(policy.scanned_types)
+                self._caches[policy.scanned_types] = ScanCache(
+                    config.scan_cache_entries, config.scan_cache_chars
+                )
         self._detector = InjectionDetector()
         self._deep: PersonRecognizer | None = None
         if any(p.deep_ner for p in self._policies.values()):
@@ -108,22 +113,30 @@ class GuardsStage(Stage):
         policy = self.policy_for(ctx)
         segments = list(_segments(ctx))
         scanner = self._scanners[policy.scanned_types]
+        cache = self._caches[policy.scanned_types]
         scanned: list[tuple[Segment, list[Finding]]] = []
         verdicts: list[tuple[Segment, Verdict]] = []
         for seg in segments:
             text = seg.text
             if not text:
                 continue
-            view = TextView(text)
-            findings = [f for f in scanner.scan(view) if f.confidence >= policy.min_confidence]
+            view: TextView | None = None
+            result = cache.get(text)
+            if result is None:
+                view = TextView(text)
+                result = ScanResult(tuple(scanner.scan(view)))
+                cache.put(text, result)
+            findings = [f for f in result.findings if f.confidence >= policy.min_confidence]
             if policy.deep_ner and self._deep is not None:
+                view = view or TextView(text)
                 people = await asyncio.to_thread(self._deep.find, text, guess_language(view.words))
                 findings = resolve_overlaps(findings + people)
             scanned.append((seg, findings))
             if seg.role in policy.injection_roles:
-                verdict = self._detector.score(view)
-                if verdict.score >= policy.injection_threshold:
-                    verdicts.append((seg, verdict))
+                if result.verdict is None:
+                    result.verdict = self._detector.score(view or TextView(text))
+                if result.verdict.score >= policy.injection_threshold:
+                    verdicts.append((seg, result.verdict))
         for _, findings in scanned:
             for f in findings:
                 level = self._rules.level(f)

@@ -51,7 +51,10 @@ def keys(*words: str) -> frozenset[bytes]:
 class TextView:
     """A text and its lazily computed views; see the module docstring."""
 
-    __slots__ = ("_clause_ends", "_hits", "_lower", "_tokens", "_windows", "_words", "text")
+    __slots__ = (
+        "_clause_ends", "_digit_windows", "_hits", "_lower", "_tokens", "_windows", "_words",
+        "text",
+    )  # fmt: skip
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -61,6 +64,7 @@ class TextView:
         self._words: frozenset[bytes] | None = None
         self._windows: list[tuple[int, int]] | None = None
         self._clause_ends: list[int] | None = None
+        self._digit_windows: list[tuple[int, int, int]] | None = None
 
     @property
     def lower(self) -> str:
@@ -124,6 +128,16 @@ class TextView:
                         spans.append((start, end))
             self._windows = spans
         return self._windows
+
+    def digit_windows(self, min_digits: int) -> list[tuple[int, int]]:
+        """The :attr:`windows` holding at least ``min_digits`` decimal digits (what ``\\d``
+        matches): a recognizer whose shortest match has that many digits skips the others."""
+        if self._digit_windows is None:
+            text = self.text
+            self._digit_windows = [
+                (s, e, sum(map(str.isdecimal, text[s:e]))) for s, e in self.windows
+            ]
+        return [(s, e) for s, e, n in self._digit_windows if n >= min_digits]
 
     def clauses(self, words: frozenset[bytes]) -> list[tuple[int, int]]:
         """Spans between sentence punctuation (``. ! ? ;`` and line ends) that contain one of
