@@ -71,7 +71,7 @@ def test_gates_never_hide_a_match() -> None:
 
 
 def test_health_terms_found_in_clauses_as_in_whole_text() -> None:
-    for text in TEXTS + ["Arrêt maladie. Dossier sans rapport; burn-out diagnostiqué."]:
+    for text in [*TEXTS, "Arrêt maladie. Dossier sans rapport; burn-out diagnostiqué."]:
         view = TextView(text)
         whole = (
             [m.span() for m in sensitivity._HEALTH.finditer(view.lower)]
