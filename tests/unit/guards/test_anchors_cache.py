@@ -27,7 +27,8 @@ TEXTS += _biz["messages_fr"] + _biz["messages_en"] + [_biz["answer_fr"], _biz["s
 
 
 def test_prefixes_of_simple_patterns() -> None:
-    assert literal_prefixes(re.compile(r"\b(?:ignore[rz]?|oublie)\s+tout")) == ("ign", "oub")
+    found = literal_prefixes(re.compile(r"\b(?:ignore[rz]?|oublie)\s+tout"))
+    assert found is not None and sorted(found) == ["ign", "oub"]
     assert literal_prefixes(re.compile(r"\w+gpt")) is None  # may start with any letter
     assert literal_prefixes(re.compile(r"(?m:^secret$)")) is not None
 
