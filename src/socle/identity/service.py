@@ -225,6 +225,13 @@ class IdentityService:
             session.add(user)
         return user
 
+    async def list_users(self, org: str | None = None) -> list[User]:
+        async with self.database.session() as session:
+            query = select(User).order_by(User.email)
+            if org is not None:
+                query = query.where(User.org_id == (await self._org(session, org)).id)
+            return list(await session.scalars(query))
+
     # -- keys -------------------------------------------------------------------------------
 
     async def create_key(
@@ -238,6 +245,7 @@ class IdentityService:
         ip_allowlist: list[str] | None = None,
         created_by: str | None = None,
         plaintext: str | None = None,
+        user: str | None = None,
     ) -> CreatedKey:
         """Create a key scoped to ``project``. ``plaintext`` lets operators bring their own key."""
         _role(role)
@@ -247,9 +255,21 @@ class IdentityService:
         key = plaintext or generate_key()
         async with self._writing("key already exists") as session:
             project_row = await self._project(session, project)
+            user_id = None
+            if user is not None:
+                user_row = await session.scalar(
+                    select(User).where(
+                        User.org_id == project_row.org_id,
+                        (User.id == user) | (User.email == user.strip().lower()),
+                    )
+                )
+                if user_row is None:
+                    raise NotFoundError(f"user {user!r} not found in the project's organisation")
+                user_id = user_row.id
             row = ApiKey(
                 id=new_id("key"),
                 project_id=project_row.id,
+                user_id=user_id,
                 name=_name(name),
                 role=role,
                 prefix=display_prefix(key),

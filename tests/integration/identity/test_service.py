@@ -143,3 +143,22 @@ async def test_unknown_keys_are_negatively_cached(database: Database) -> None:
     assert results == [None] * 20
     assert await cache.resolve("f" * 64) is None
     assert calls == 1  # concurrent misses share one query, later ones hit the negative cache
+
+
+async def test_users_and_keys_belonging_to_them(database: Database) -> None:
+    identity = IdentityService(database, SECRET)
+    await identity.create_org("acme")
+    await identity.create_project("acme", "p")
+    user = await identity.create_user("acme", "Alice@Example.fr", name="Alice", role="owner")
+    assert user.email == "alice@example.fr"
+    with pytest.raises(ConflictError):
+        await identity.create_user("acme", "alice@example.fr")
+    with pytest.raises(InvalidValueError):
+        await identity.create_user("acme", "bob@example.fr", role="emperor")
+    assert [u.email for u in await identity.list_users("acme")] == ["alice@example.fr"]
+
+    created = await identity.create_key("p", "alice-laptop", user="alice@example.fr")
+    record = await identity.load_key(hash_key(SECRET, created.plaintext))
+    assert record is not None and record.principal.user_id == user.id
+    with pytest.raises(NotFoundError):
+        await identity.create_key("p", "ghost", user="ghost@example.fr")

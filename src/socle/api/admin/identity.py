@@ -19,6 +19,8 @@ from socle.api.admin.schemas import (
     ProjectSettingsIn,
     TeamIn,
     TeamOut,
+    UserIn,
+    UserOut,
 )
 from socle.identity.errors import ConflictError, IdentityError, InvalidValueError, NotFoundError
 from socle.identity.roles import Permission, Role
@@ -138,6 +140,26 @@ async def put_project_settings(
     return ProjectOut.model_validate(row)
 
 
+@router.get("/users", response_model=list[UserOut], summary="List users")
+async def list_users(request: Request, _: Reader, org: str | None = None) -> list[UserOut]:
+    try:
+        rows = await gateway(request).identity.list_users(org)
+    except IdentityError as exc:
+        raise http_error(exc) from None
+    return [UserOut.model_validate(r) for r in rows]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Create a user")
+async def create_user(body: UserIn, request: Request, who: Writer) -> UserOut:
+    gw = gateway(request)
+    try:
+        row = await gw.identity.create_user(body.org, body.email, name=body.name, role=body.role)
+    except IdentityError as exc:
+        raise http_error(exc) from None
+    await gw.record_admin(who, "user.create", row.id, {"org_id": row.org_id, "role": row.role})
+    return UserOut.model_validate(row)
+
+
 @router.get("/keys", response_model=list[KeyOut], summary="List API keys (never the secrets)")
 async def list_keys(request: Request, who: KeyManager, project: str | None = None) -> list[KeyOut]:
     if who.role != Role.ADMIN:
@@ -166,6 +188,7 @@ async def create_key(body: KeyIn, request: Request, who: KeyManager) -> CreatedK
             expires_at=body.expires_at,
             ip_allowlist=body.ip_allowlist,
             created_by=who.key_id,
+            user=body.user,
         )
     except IdentityError as exc:
         raise http_error(exc) from None

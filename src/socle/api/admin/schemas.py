@@ -63,6 +63,7 @@ class ProjectSettingsIn(_In):
 class KeyIn(_In):
     name: str = Field(min_length=1, max_length=200)
     project: str = Field(description="Project id or name.")
+    user: str | None = Field(None, description="The user (id or email) the key belongs to.")
     role: RoleName = "member"
     allowed_models: list[str] | None = None
     expires_at: datetime | None = None
@@ -72,6 +73,7 @@ class KeyIn(_In):
 class KeyOut(_Out):
     id: str
     project_id: str
+    user_id: str | None
     name: str
     role: str
     prefix: str
@@ -84,3 +86,19 @@ class KeyOut(_Out):
 
 class CreatedKeyOut(KeyOut):
     key: str = Field(description="The secret key. Shown once; store it now.")
+
+
+class UserIn(_In):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field("", max_length=200)
+    role: RoleName = "member"
+    org: str = Field("default", description="Organisation id or name.")
+
+
+class UserOut(_Out):
+    id: str
+    org_id: str
+    email: str
+    name: str
+    role: str
+    created_at: datetime
