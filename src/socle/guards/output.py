@@ -1,11 +1,15 @@
 """Checks on the model's answer: entities that were not in the input, secrets, and echoes of
 the system prompt — on a whole answer, or on a stream through a bounded hold-back window.
 
-Streaming: each choice's text is held back by ``holdback`` characters before it is released, so
-that an entity split across chunks is complete when it is checked. An entity that straddles the
-release point is held whole (up to four windows, after which it is released masked). The added
-latency is bounded by the time the model takes to write ``holdback`` characters (plus one
-quarter window, the scan step); the end of the choice releases everything.
+Streaming: each choice's text is released as soon as it cannot be part of an entity still being
+written (:func:`socle.guards.holdback.safe_cut`: the last unfinished token, an open chain of
+digit groups, a date or an address, a private-key block), so that an entity split across chunks
+is complete when it is checked while ordinary prose goes out in the chunk that brought it (or
+one word later). At most ``holdback`` characters are held; beyond that the oldest are released
+— except an entity already recognised across the release point, which is held whole (up to
+four windows, after which it is released masked). While the answer is echoing the system
+prompt, the full window is held so that the echo check can block before the prompt is out.
+The end of the choice releases everything.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 
 from socle.guards.config import Action
 from socle.guards.findings import PII_TYPES, SECRET, SYSTEM_PROMPT_LEAK, Finding
+from socle.guards.holdback import safe_cut
 from socle.guards.normalize import fold
 from socle.guards.policy import ResolvedPolicy
 from socle.guards.pseudonym import canonical, mask
@@ -22,24 +27,38 @@ from socle.guards.scanner import EntityScanner
 from socle.pipeline.context import Classification
 
 _OUTPUT_TYPES = frozenset((*PII_TYPES, SECRET))
+# Words shared in a row with the system prompt that make a stream hold its full window.
+_ECHO_SEED_WORDS = 3
 _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 
 
 class EchoDetector:
     """Finds verbatim runs of the system prompt in an answer, by shared word n-grams."""
 
-    __slots__ = ("_n", "_shingles")
+    __slots__ = ("_n", "_seeds", "_shingles")
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
         shingles: set[str] = set()
+        seeds: set[str] = set()
+        k = _ECHO_SEED_WORDS
         for text in system_texts:
             words = fold(text).split()
             shingles.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+            seeds.update(" ".join(words[i : i + k]) for i in range(len(words) - k + 1))
         self._shingles = frozenset(shingles)
+        self._seeds = frozenset(seeds)
 
     def __bool__(self) -> bool:
         return bool(self._shingles)
+
+    def started(self, text: str) -> bool:
+        """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
+        starting, and a stream holds its full window until it is decided."""
+        words = fold(text).split()
+        k = _ECHO_SEED_WORDS
+        seeds = self._seeds
+        return any(" ".join(words[i : i + k]) in seeds for i in range(len(words) - k + 1))
 
     def matches(self, text: str) -> set[str]:
         """The system-prompt shingles that occur in ``text``."""
@@ -137,9 +156,21 @@ class StreamGuard:
         if self.blocked:
             return ""
         self.pending += text
-        if len(self.pending) < self.holdback + self.holdback // 4:
-            return ""
-        return self._release(final=False)
+        if self.in_key_block:
+            return self._release(final=False)
+        cut = self._cut()
+        if cut <= 0:
+            return ""  # nothing releasable yet: no scan
+        return self._release(final=False, cut=cut)
+
+    def _cut(self) -> int:
+        """How many pending characters may go out (before the entity checks move the cut)."""
+        pending = self.pending
+        floor = len(pending) - self.holdback  # the hard cap on what is held
+        echo = self.check.echo
+        if echo and (self.echo_hits or echo.started(self.context + pending)):
+            return floor  # an echo in progress: hold the whole window for the echo check
+        return max(safe_cut(pending), floor)
 
     def finish(self) -> str:
         """Everything still held, checked (the end of the choice)."""
@@ -147,15 +178,22 @@ class StreamGuard:
             return ""
         return self._release(final=True)
 
-    def _release(self, final: bool) -> str:
-        if self.in_key_block and not self._skip_key_block(final):
-            return ""
+    def _release(self, final: bool, cut: int | None = None) -> str:
+        if self.in_key_block:
+            if not self._skip_key_block(final):
+                return ""
+            cut = None if final else self._cut()
+            if cut is not None and cut <= 0:
+                return ""
         full = self.context + self.pending
         off = len(self.context)
         decided = [
             (f, a) for f, a in self.check.entities(full) if f.end > off
         ]  # findings wholly in the context were decided when released
-        cut = len(full) if final else len(full) - self.holdback
+        if final:
+            cut = len(full)
+        else:
+            cut = off + (len(self.pending) - self.holdback if cut is None else cut)
         for f, _ in sorted(decided, key=lambda fa: fa[0].start):
             if f.start < cut < f.end:
                 cut = max(f.start, off)
