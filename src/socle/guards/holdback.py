@@ -165,6 +165,8 @@ def safe_cut(text: str, start: int = 0) -> int:
     last: re.Match[str] | None = None
     for m in _TOKEN.finditer(text, start):
         last = m
+        if m.end() == n:
+            break  # unfinished: it may yet continue the chain (``r`` → ``rue``) or start one
         raw = m.group()
         word = raw.strip(_PUNCT)
         lower = word.lower()
