@@ -3,6 +3,9 @@ caught, and the streamed answer equals the whole-answer check."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +194,30 @@ async def test_streamed_answer_equals_the_whole_answer_check(
         i += 1
     out, _ = stream(check, pieces)
     assert out == expected
+
+
+async def test_stage_passes_the_role_chunk_and_prose_through_at_once() -> None:
+    ctx = RequestContext(
+        request_id="req-s",
+        endpoint="chat.completions",
+        body={"model": "m", "messages": [{"role": "user", "content": "Bonjour"}]},
+        headers={},
+    )
+    await STAGE.before_call(ctx)
+    role = {"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}
+    words = ["Bonjour ", "Madame, ", "voici ", "la ", "réponse."]
+    sent = [role] + [
+        {"id": "c", "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
+        for w in words
+    ]
+
+    async def source() -> AsyncIterator[dict[str, Any]]:
+        for c in sent:
+            yield c
+
+    out = [c async for c in STAGE.wrap_stream(ctx, source())]
+    assert out[0]["choices"][0]["delta"] == {"role": "assistant"}
+    contents = [c["choices"][0]["delta"].get("content") for c in out[1:]]
+    # Each word goes out in its own chunk; the last one (no space after it yet) waits for the
+    # end of the stream, where it comes in a tail chunk.
+    assert contents == [*words[:-1], "", words[-1]]
