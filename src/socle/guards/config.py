@@ -214,7 +214,13 @@ class GuardsConfig(BaseModel):
         ]
     )
     stream_holdback_chars: int = Field(
-        64, ge=16, le=4096, description="answer characters held back per choice for output checks"
+        64,
+        ge=16,
+        le=4096,
+        description=(
+            "Most answer characters held back per choice for output checks (streams release "
+            "text as soon as it cannot be part of an entity; see guards.md)"
+        ),
     )
     hash_key_env: str = Field(
         "SOCLE_GUARDS_HASH_KEY",
