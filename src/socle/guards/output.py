@@ -15,7 +15,9 @@ The end of the choice releases everything.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from socle.guards.config import Action
 from socle.guards.findings import PII_TYPES, SECRET, SYSTEM_PROMPT_LEAK, Finding
@@ -32,6 +34,15 @@ _ECHO_SEED_WORDS = 3
 _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 
 
+Shingle = tuple[str, ...]
+
+
+def _ngrams(words: list[str], n: int) -> Iterator[Shingle]:
+    """The runs of ``n`` consecutive words, as tuples (built by ``zip`` in C: no string join
+    per position, which cost more than the rest of the echo check)."""
+    return zip(*(islice(words, i, None) for i in range(n)), strict=False)
+
+
 class EchoDetector:
     """Finds verbatim runs of the system prompt in an answer, by shared word n-grams."""
 
@@ -39,13 +50,12 @@ class EchoDetector:
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
-        shingles: set[str] = set()
-        seeds: set[str] = set()
-        k = _ECHO_SEED_WORDS
+        shingles: set[Shingle] = set()
+        seeds: set[Shingle] = set()
         for text in system_texts:
             words = fold(text).split()
-            shingles.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-            seeds.update(" ".join(words[i : i + k]) for i in range(len(words) - k + 1))
+            shingles.update(_ngrams(words, n))
+            seeds.update(_ngrams(words, _ECHO_SEED_WORDS))
         self._shingles = frozenset(shingles)
         self._seeds = frozenset(seeds)
 
@@ -55,17 +65,11 @@ class EchoDetector:
     def started(self, text: str) -> bool:
         """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
         starting, and a stream holds its full window until it is decided."""
-        words = fold(text).split()
-        k = _ECHO_SEED_WORDS
-        seeds = self._seeds
-        return any(" ".join(words[i : i + k]) in seeds for i in range(len(words) - k + 1))
+        return not self._seeds.isdisjoint(_ngrams(fold(text).split(), _ECHO_SEED_WORDS))
 
-    def matches(self, text: str) -> set[str]:
-        """The system-prompt shingles that occur in ``text``."""
-        words = fold(text).split()
-        n = self._n
-        found = {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
-        return found & self._shingles
+    def matches(self, text: str) -> set[Shingle]:
+        """The system-prompt shingles (word tuples) that occur in ``text``."""
+        return self._shingles.intersection(_ngrams(fold(text).split(), self._n))
 
 
 @dataclass(slots=True)
@@ -148,7 +152,7 @@ class StreamGuard:
     released: int = 0  # characters of the answer released so far
     blocked: bool = False
     in_key_block: bool = False  # a masked private key block whose END line has not come yet
-    echo_hits: set[str] = field(default_factory=set)
+    echo_hits: set[Shingle] = field(default_factory=set)
     decisions: list[Decision] = field(default_factory=list)
 
     def feed(self, text: str) -> str:
