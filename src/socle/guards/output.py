@@ -67,7 +67,7 @@ class EchoDetector:
         starting, and a stream holds its full window until it is decided."""
         return not self._seeds.isdisjoint(_ngrams(fold(text).split(), _ECHO_SEED_WORDS))
 
-    def matches(self, text: str) -> set[Shingle]:
+    def matches(self, text: str) -> frozenset[Shingle]:
         """The system-prompt shingles (word tuples) that occur in ``text``."""
         return self._shingles.intersection(_ngrams(fold(text).split(), self._n))
 
