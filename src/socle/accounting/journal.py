@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from socle.accounting.backend import CounterRef
+from socle.accounting.carbon import Footprint
+from socle.pipeline.context import Usage
 
 SpendKey = tuple[CounterRef, str | None]  # (counter, epoch the amount was applied to, or None)
 UsageKey = tuple[date, str, str, str, str, str, str]  # day, org, team, project, key, model, dep
@@ -90,6 +92,39 @@ class UsageBuffer:
             self._rows[key] = totals
         else:
             row.merge(totals)
+
+    def add_request(
+        self,
+        key: UsageKey,
+        *,
+        error: bool,
+        refused: bool,
+        usage: Usage,
+        cost_nano: int,
+        footprint: Footprint | None,
+        temperature: float | None,
+        defaults_applied: bool,
+    ) -> None:
+        """Count one request, as ``add`` would with its totals, without building them first."""
+        row = self._rows.get(key)
+        if row is None:
+            self._rows[key] = row = UsageTotals()
+        # The same sums, in the same order, as ``UsageTotals.merge``.
+        row.requests += 1
+        row.errors += error
+        row.refused += refused
+        row.estimated += usage.estimated
+        row.prompt_tokens += usage.prompt_tokens
+        row.completion_tokens += usage.completion_tokens
+        row.cached_tokens += usage.cached_tokens
+        row.cost_nano += cost_nano
+        if footprint is not None:
+            row.energy_kwh += footprint.energy_kwh
+            row.co2e_g += footprint.co2e_g
+        if temperature is not None:
+            row.temperature_sum += temperature
+            row.temperature_count += 1
+        row.defaults_applied += defaults_applied
 
     def take(self) -> dict[UsageKey, UsageTotals]:
         taken, self._rows = self._rows, {}

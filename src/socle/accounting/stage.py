@@ -20,9 +20,9 @@ from socle.accounting.alerts import AlertHub, StormDetector, budget_alerts
 from socle.accounting.backend import Admission
 from socle.accounting.carbon import CarbonModel, Footprint
 from socle.accounting.config import AccountingConfig
-from socle.accounting.journal import UsageBuffer, UsageTotals
+from socle.accounting.journal import UsageBuffer
 from socle.accounting.ledger import BudgetLedger, Reservation
-from socle.accounting.periods import PeriodClock
+from socle.accounting.periods import PeriodClock, PeriodWindow
 from socle.accounting.policy import apply_policy, request_limit
 from socle.accounting.pricebook import PriceBook
 from socle.accounting.prices import FREE, from_nano
@@ -78,6 +78,14 @@ class AccountingStage(Stage):
         self.storms = StormDetector(config.alerts.storm_threshold)
         self.currency = config.currency
         self._settling: set[asyncio.Task[None]] = set()
+        # Read once: the configuration does not change while the stage lives.
+        reservation = config.reservation
+        self._margin = reservation.prompt_margin
+        self._default_output = reservation.default_max_output_tokens
+        self._enforce_output = reservation.enforce_output_limit
+        # The usage day of the last request, reused while requests stay in the same day.
+        self._day_window: PeriodWindow | None = None
+        self._day = date.min
 
     # -- before the call ---------------------------------------------------------------------
 
@@ -88,34 +96,38 @@ class AccountingStage(Stage):
         ticket = Ticket()
         ctx.reservation = ticket
         ctx.currency = self.currency
-        applied = apply_policy(ctx.body, ctx.project_settings, ctx.endpoint)
-        if applied:
-            ctx.applied_defaults.update(applied)
-        temperature = ctx.body.get("temperature")
+        body = ctx.body
+        endpoint = ctx.endpoint
+        if ctx.project_settings:  # no settings: no default nor cap to apply
+            applied = apply_policy(body, ctx.project_settings, endpoint)
+            if applied:
+                ctx.applied_defaults.update(applied)
+        temperature = body.get("temperature")
         if isinstance(temperature, int | float) and not isinstance(temperature, bool):
             ticket.temperature = float(temperature)
-        ticket.prompt_estimate = estimate_prompt(ctx.endpoint, ctx.body)
+        ticket.prompt_estimate = estimate_prompt(endpoint, body)
         now = time.time()
-        if ctx.endpoint != "embeddings":
-            limit = request_limit(ctx.body)
+        if endpoint != "embeddings":
+            limit = request_limit(body)
             if limit is None:
-                limit = self.config.reservation.default_max_output_tokens
-                if self.config.reservation.enforce_output_limit and self._hard_budget(
-                    principal, now
-                ):
+                limit = self._default_output
+                if self._enforce_output and self._hard_budget(principal, now):
                     # Without a limit the upstream could outspend the reservation.
-                    ctx.body["max_tokens"] = limit
+                    body["max_tokens"] = limit
                     ctx.applied_defaults["max_tokens"] = {"value": limit, "reason": "budget"}
-            choices = ctx.body.get("n")
+            choices = body.get("n")
             if isinstance(choices, int) and not isinstance(choices, bool) and choices > 1:
                 limit *= choices  # every choice may use the whole limit
             ticket.max_output = limit
-        prompt = math.ceil(ticket.prompt_estimate * self.config.reservation.prompt_margin)
-        ticket.candidates = tuple(getattr(ctx.route, "candidates", None) or ())
-        amount = max(
-            (self.prices.rates(d).max_cost(prompt, ticket.max_output) for d in ticket.candidates),
-            default=0,
-        )
+        prompt = math.ceil(ticket.prompt_estimate * self._margin)
+        candidates = getattr(ctx.route, "candidates", None)
+        ticket.candidates = candidates = tuple(candidates) if candidates else ()
+        amount = 0
+        rates = self.prices.rates
+        for deployment in candidates:
+            bound = rates(deployment).max_cost(prompt, ticket.max_output)
+            if bound > amount:
+                amount = bound
         reservation, admission = await self.ledger.reserve(
             principal, amount, prompt + ticket.max_output, now
         )
@@ -128,7 +140,10 @@ class AccountingStage(Stage):
         ctx.response_headers.update(rate_headers(admission.rates))
 
     def _hard_budget(self, principal: Principal, now: float) -> bool:
-        return any(c.hard_limit is not None for c in self.ledger.budgets.counters(principal, now))
+        budgets = self.ledger.budgets
+        if not budgets:
+            return False
+        return any(c.hard_limit is not None for c in budgets.counters(principal, now))
 
     def _refusal(self, admission: Admission, amount: int, now: float) -> GatewayError:
         headers = rate_headers(admission.rates)
@@ -235,16 +250,19 @@ class AccountingStage(Stage):
         usage = self._final_usage(ctx, ticket, error)
         deployment = _find(ctx.deployment, ticket.candidates)
         rates = self.prices.rates(deployment) if deployment is not None else FREE
-        cost = rates.cost(usage) if usage.total_tokens else 0
-        if self.ledger.backend.shared:
+        tokens = usage.total_tokens
+        cost = rates.cost(usage) if tokens else 0
+        if ticket.reservation.empty:
+            pass  # no budget nor rate limit applied: nothing to settle (ledger.settle no-ops)
+        elif self.ledger.backend.shared:
             # Off the response path: until it runs the reservation stays held, which can only
             # refuse a little early, never overspend; stop() waits for every pending settle.
-            task = asyncio.create_task(self._settle(ticket.reservation, cost, usage.total_tokens))
+            task = asyncio.create_task(self._settle(ticket.reservation, cost, tokens))
             self._settling.add(task)
             task.add_done_callback(self._settling.discard)
         else:
-            await self._settle(ticket.reservation, cost, usage.total_tokens)
-        footprint = self._footprint(ctx, deployment) if usage.total_tokens else None
+            await self._settle(ticket.reservation, cost, tokens)
+        footprint = self._footprint(ctx, deployment) if tokens else None
         ctx.cost = from_nano(cost)
         ctx.currency = self.currency
         headers = ctx.response_headers
@@ -255,7 +273,7 @@ class AccountingStage(Stage):
             ctx.co2e_g = footprint.co2e_g
             headers["X-Socle-CO2e"] = f"{footprint.co2e_g:.6g}"
             headers["X-Socle-Energy-kWh"] = f"{footprint.energy_kwh:.6g}"
-        elif usage.total_tokens == 0:
+        elif tokens == 0:
             ctx.energy_kwh, ctx.co2e_g = 0.0, 0.0
             headers["X-Socle-CO2e"] = "0"
         else:
@@ -322,23 +340,12 @@ class AccountingStage(Stage):
     ) -> None:
         principal = ctx.principal
         assert principal is not None
-        day = date.fromisoformat(self.clock.window("day", ctx.started_at).key)
+        window = self.clock.window("day", ctx.started_at)
+        if window is not self._day_window:
+            self._day = date.fromisoformat(window.key)
+            self._day_window = window
+        day = self._day
         usage = ctx.usage
-        totals = UsageTotals(
-            requests=1,
-            errors=1 if error is not None else 0,
-            refused=1 if refused else 0,
-            estimated=1 if usage.estimated else 0,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cached_tokens=usage.cached_tokens,
-            cost_nano=cost,
-            energy_kwh=footprint.energy_kwh if footprint else 0.0,
-            co2e_g=footprint.co2e_g if footprint else 0.0,
-            temperature_sum=ticket.temperature or 0.0,
-            temperature_count=0 if ticket.temperature is None else 1,
-            defaults_applied=1 if ctx.applied_defaults else 0,
-        )
         key = (
             day,
             principal.org_id or "",
@@ -348,7 +355,16 @@ class AccountingStage(Stage):
             ctx.model or "",
             ctx.deployment or "",
         )
-        self.usage.add(key, totals)
+        self.usage.add_request(
+            key,
+            error=error is not None,
+            refused=refused,
+            usage=usage,
+            cost_nano=cost,
+            footprint=footprint,
+            temperature=ticket.temperature,
+            defaults_applied=bool(ctx.applied_defaults),
+        )
 
 
 def _is_empty(usage: Usage) -> bool:

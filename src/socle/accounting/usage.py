@@ -21,6 +21,18 @@ def read_usage(value: Any) -> Usage | None:
     """
     if not isinstance(value, dict):
         return None
+    prompt = value.get("prompt_tokens")
+    completion = value.get("completion_tokens")
+    if (
+        type(prompt) is int  # the common OpenAI shape, checked in a few type tests
+        and type(completion) is int
+        and prompt >= 0
+        and completion >= 0
+        and prompt + completion
+        and "prompt_tokens_details" not in value
+        and "cache_read_input_tokens" not in value
+    ):
+        return Usage(prompt_tokens=prompt, completion_tokens=completion)
     prompt = _count(value.get("prompt_tokens", value.get("input_tokens", 0)))
     completion = _count(value.get("completion_tokens", value.get("output_tokens", 0)))
     if prompt is None or completion is None or prompt + completion == 0:
