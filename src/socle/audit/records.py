@@ -81,7 +81,7 @@ def request_record(
         "location": ctx.location,
         "classification": ctx.classification.label,
         "classification_reasons": list(ctx.classification_reasons),
-        "findings": [sanitise_finding(f) for f in ctx.findings],
+        "findings": [sanitise_finding(f) for f in ctx.findings] if ctx.findings else [],
         "route": _route(ctx.route),
         "attempts": [
             {
@@ -96,27 +96,24 @@ def request_record(
     }
     if kind == KIND_STREAM_START:
         return record
-    record.update(
-        {
-            "usage": {
-                "prompt_tokens": ctx.usage.prompt_tokens,
-                "completion_tokens": ctx.usage.completion_tokens,
-                "cached_tokens": ctx.usage.cached_tokens,
-                "estimated": ctx.usage.estimated,
-            },
-            "cost": ctx.cost,
-            "currency": ctx.currency,
-            "energy_kwh": ctx.energy_kwh,
-            "co2e_g": ctx.co2e_g,
-            "latency_ms": round(ctx.elapsed_ms, 3),
-            "status": status,
-            "error_code": error.code if error is not None else ctx.error_code,
-            "finish_reason": ctx.finish_reason or finish_reason,
-            "applied_defaults": dict(ctx.applied_defaults),
-        }
-    )
+    usage = ctx.usage
+    record["usage"] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "estimated": usage.estimated,
+    }
+    record["cost"] = ctx.cost
+    record["currency"] = ctx.currency
+    record["energy_kwh"] = ctx.energy_kwh
+    record["co2e_g"] = ctx.co2e_g
+    record["latency_ms"] = round(ctx.elapsed_ms, 3)
+    record["status"] = status
+    record["error_code"] = error.code if error is not None else ctx.error_code
+    record["finish_reason"] = reason = ctx.finish_reason or finish_reason
+    record["applied_defaults"] = dict(ctx.applied_defaults) if ctx.applied_defaults else {}
     if kind == KIND_STREAM_END:
-        record["end_reason"] = _end_reason(record["finish_reason"], error)
+        record["end_reason"] = _end_reason(reason, error)
     return record
 
 

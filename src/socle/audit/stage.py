@@ -12,6 +12,7 @@ with the final usage or the reason it ended, is written by ``finish``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,7 @@ class AuditStage(Stage):
         state = self._state(ctx)
         kind = KIND_STREAM_END if state.stream_started else KIND_REQUEST
         record = request_record(ctx, kind, error, finish_reason=state.finish_reason)
+        record["ts"] = time.time()  # set here, so that append need not copy the record to add it
         content = self._content(ctx, state) if state.store_content else None
         subject = ctx.user or (ctx.principal.project_id if ctx.principal else None)
         if kind == KIND_STREAM_END:
