@@ -183,6 +183,27 @@ class Suite:
             lambda i: run(stage.before_call(ctxs[i])), len(requests), self.seconds, setup
         )
 
+    def before_call_fresh_users(self, requests: list[list[dict[str, str]]]) -> float:
+        """``before_call`` with the scan cache on, each round's user messages made new (a
+        counter appended) so that only the repeated system prompt can hit the cache: what an
+        application sending one system prompt with every request costs."""
+        stage = self.cached_stage or self.stage
+        ctxs: list[RequestContext] = []
+        rounds = [0]
+
+        def setup() -> None:
+            rounds[0] += 1
+            tag = f" (#{rounds[0]})"
+            ctxs[:] = [
+                chat_ctx([m if m["role"] != "user" else {**m, "content": m["content"] + tag}
+                          for m in r])
+                for r in requests
+            ]  # fmt: skip
+
+        return measure(
+            lambda i: run(stage.before_call(ctxs[i])), len(requests), self.seconds, setup
+        )
+
     def on_response(self, requests: list[list[dict[str, str]]], answer: str) -> float:
         pairs: list[tuple[RequestContext, dict[str, Any]]] = []
 
@@ -252,6 +273,7 @@ def main() -> None:
         col["mixed: before_call (1 user message)"] = s.before_call(mixed_requests)
         col["business: fast path"] = s.fast(business)["fast path (scan + injection)"]
         col["business: before_call (system + user)"] = s.before_call(one)
+        col["business: before_call, cache (same system)"] = s.before_call_fresh_users(one)
         col["business: on_response (770-char answer)"] = s.on_response(one, biz["answer_fr"])
         col["conversation: before_call, no cache"] = s.before_call(convo)
         if s.cached_stage is not None:
