@@ -148,18 +148,25 @@ _KEYWORD = re.compile(_KEYWORDS)  # matched on the lower-cased text
 
 
 def _by_rare_char(literals: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Literals grouped under the rarest character they contain (None: letters only), so that
-    one ``in`` test of that character rules out the whole group on most texts."""
+    """Literals grouped under the rarest character they contain, so that one ``in`` test of
+    that character rules out the whole group on most texts (any character of a literal is a
+    valid key: the grouping changes the cost, never the result)."""
     groups: dict[str, list[str]] = {}
     for lit in literals:
-        key = next((c for c in _RARE if c in lit), "")
+        key = min(lit, key=_rarity)
         groups.setdefault(key, []).append(lit)
     return tuple((key, tuple(lits)) for key, lits in groups.items())
 
 
-# Characters that are rare in prose, rarest first; "-" and "." are common but still cut the
-# tests on most texts to the literals that have them.
-_RARE = "~=_\"':/-. "
+# Characters from rarest to commonest in French and English prose (rough ranks; digits and
+# characters not listed count as rarest). Punctuation, capitals and k, w, z, j, x first.
+_RARE = "~=_\"':/QZXJKWYVqzxjkwy-BCDFGHLMNPRSTAEIOUbhgfvmpc.éèàdlnuroitsae "
+
+
+def _rarity(char: str) -> int:
+    return _RARE.find(char)  # -1 (not listed) sorts first
+
+
 _TRIGGER_GROUPS = _by_rare_char(_TRIGGER_LITERALS)
 _KEYWORD_GROUPS = _by_rare_char(_KEYWORD_LITERALS)
 
