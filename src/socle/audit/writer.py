@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from socle.audit.canonical import GENESIS, canonical, chain_hash, sha256_hex
+from socle.audit.canonical import GENESIS, canonical, sha256_hex
 from socle.audit.checkpoint import CheckpointRow, make_checkpoint
 from socle.audit.config import AuditConfig
 from socle.audit.content import ALGORITHM, ContentVault, encrypt
@@ -438,11 +439,14 @@ class ChainWriter:
     def _serialise(self, batch: list[Pending], keys: dict[str, Any]) -> tuple[list[Row], int, str]:
         rows: list[Row] = []
         seq, prev = self.head_seq, self.head_hash
+        # chain_hash(prev, body), without decoding each predecessor's hex again.
+        prev_raw = bytes.fromhex(prev)
+        chain, sha256 = self.chain, hashlib.sha256
         for item in batch:
             seq += 1
             record = dict(item.record)
             record["v"] = 1
-            record["chain"] = self.chain
+            record["chain"] = chain
             record["seq"] = seq
             blob = None
             if item.content is not None and item.subject_hash in keys:
@@ -453,12 +457,15 @@ class ChainWriter:
                 body = canonical(record)
             except (TypeError, orjson.JSONEncodeError):
                 body = canonical(_jsonable(record))
-            digest = chain_hash(prev, body)
+            hasher = sha256(prev_raw)
+            hasher.update(body)
+            prev_raw = hasher.digest()
+            digest = prev_raw.hex()
             get = record.get
             # In store.RECORD_COLUMNS order.
             rows.append(
                 (
-                    self.chain,
+                    chain,
                     seq,
                     record["ts"],
                     record["kind"],
