@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 
 from socle.guards.config import Action
 from socle.guards.findings import PII_TYPES, SECRET, SYSTEM_PROMPT_LEAK, Finding
@@ -46,18 +46,13 @@ def _ngrams(words: list[str], n: int) -> Iterator[Shingle]:
 class EchoDetector:
     """Finds verbatim runs of the system prompt in an answer, by shared word n-grams."""
 
-    __slots__ = ("_n", "_seeds", "_shingles")
+    __slots__ = ("_n", "_seeds", "_shingles", "_words")
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
-        shingles: set[Shingle] = set()
-        seeds: set[Shingle] = set()
-        for text in system_texts:
-            words = fold(text).split()
-            shingles.update(_ngrams(words, n))
-            seeds.update(_ngrams(words, _ECHO_SEED_WORDS))
-        self._shingles = frozenset(shingles)
-        self._seeds = frozenset(seeds)
+        self._words = [fold(text).split() for text in system_texts]
+        self._shingles = frozenset(chain.from_iterable(_ngrams(w, n) for w in self._words))
+        self._seeds: frozenset[Shingle] | None = None  # only streams need them: built then
 
     def __bool__(self) -> bool:
         return bool(self._shingles)
@@ -65,7 +60,11 @@ class EchoDetector:
     def started(self, text: str) -> bool:
         """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
         starting, and a stream holds its full window until it is decided."""
-        return not self._seeds.isdisjoint(_ngrams(fold(text).split(), _ECHO_SEED_WORDS))
+        seeds = self._seeds
+        if seeds is None:
+            k = _ECHO_SEED_WORDS
+            seeds = self._seeds = frozenset(chain.from_iterable(_ngrams(w, k) for w in self._words))
+        return not seeds.isdisjoint(_ngrams(fold(text).split(), _ECHO_SEED_WORDS))
 
     def matches(self, text: str) -> frozenset[Shingle]:
         """The system-prompt shingles (word tuples) that occur in ``text``."""
