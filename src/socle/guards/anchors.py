@@ -34,6 +34,8 @@ BOUNDARY = "\x01"  # marks a prefix that starts a word (a \b or lookbehind came 
 _PREFIX_LEN = 3  # longer prefixes: fewer false candidates, but more of them to look for
 _MAX_PREFIXES = 400
 _MAX_CLASS = 12  # a character class of at most this many characters is expanded
+# What ``\s`` matches in a str pattern (``str.isspace``; none lies above U+3000).
+UNICODE_SPACES = tuple(c for c in map(chr, range(0x3001)) if c.isspace())
 
 
 class AnchoredPattern:
@@ -175,7 +177,9 @@ def _expand(
         else:
             _expand(rest, prefix + ch, found, depth, multiline)
     elif op is _c.IN:
-        chars = _class_chars(av)
+        # A class with \\s is expanded only where the match starts: elsewhere it would multiply
+        # the prefixes, there it is what stands between the pattern and having prefixes at all.
+        chars = _class_chars(av, spaces=not prefix.lstrip(BOUNDARY))
         if chars is None:
             _finish(prefix, found)
         else:
@@ -217,17 +221,22 @@ def _finish(prefix: str, found: set[str]) -> None:
     found.add(prefix)
 
 
-def _class_chars(items: list[Any]) -> list[str] | None:
-    """The lower-cased characters of a small character class, or None."""
+def _class_chars(items: list[Any], spaces: bool = False) -> list[str] | None:
+    """The lower-cased characters of a small character class, or None. With ``spaces``, ``\\s``
+    counts as the whitespace characters it matches in a ``str`` pattern."""
     chars: set[str] = set()
+    limit = _MAX_CLASS
     for op, av in items:
         if op is _c.LITERAL:
             chars.add(chr(av).lower())
         elif op is _c.RANGE and av[1] - av[0] < _MAX_CLASS:
             chars.update(chr(c).lower() for c in range(av[0], av[1] + 1))
+        elif spaces and op is _c.CATEGORY and av is _c.CATEGORY_SPACE:
+            chars.update(UNICODE_SPACES)
+            limit = _MAX_CLASS + len(UNICODE_SPACES)
         else:
             return None
-        if len(chars) > _MAX_CLASS:
+        if len(chars) > limit:
             return None
     if any(len(c) != 1 for c in chars):
         return None
