@@ -64,6 +64,11 @@ class Pending:
     queued: float = field(default_factory=time.monotonic)
 
 
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 def default_chain_base() -> str:
     """The host name, made safe for a chain name."""
     return _UNSAFE.sub("-", socket.gethostname()).strip("-")[:90] or "socle"
@@ -121,7 +126,7 @@ class ChainWriter:
         self._cp_time = time.monotonic()
         self._lease_renewed = time.monotonic()
         self._queue: list[Pending] = []
-        self._wakeup = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # set while the idle writer waits
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.committed = 0
@@ -152,7 +157,7 @@ class ChainWriter:
         if self._task is None:
             return
         self._stopping = True
-        self._wakeup.set()
+        self._wake()
         await self._task
         self._task = None
         _LIVE_OWNERS.discard(self.owner)
@@ -179,7 +184,29 @@ class ChainWriter:
         if self._task is None or self._stopping:
             raise AuditUnavailable("the audit writer is not running")
         self._queue.append(item)
-        self._wakeup.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _idle(self, delay: float) -> None:
+        """Wait until ``_wake`` (a record, or stop), or ``delay`` seconds.
+
+        A bare future and a timer handle: cheaper than ``wait_for`` on an ``Event``, which makes
+        a task per wait, and the writer waits once per batch. The caller checks the queue and
+        the stop flag first, with no await in between, so no wake-up can be missed.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(delay, _release, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     # -- claiming a chain --------------------------------------------------------------------
 
@@ -320,9 +347,7 @@ class ChainWriter:
             if not self._queue:
                 if self._stopping:
                     return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._timer_timeout())
-                self._wakeup.clear()
+                await self._idle(self._timer_timeout())
                 if not self._queue:
                     await self._timers()
                     continue
