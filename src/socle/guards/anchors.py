@@ -34,6 +34,9 @@ BOUNDARY = "\x01"  # marks a prefix that starts a word (a \b or lookbehind came 
 _PREFIX_LEN = 3  # longer prefixes: fewer false candidates, but more of them to look for
 _MAX_PREFIXES = 400
 _MAX_CLASS = 12  # a character class of at most this many characters is expanded
+# Characters from rarest to commonest in folded French and English prose (rough ranks;
+# characters not listed — punctuation, digits, other scripts — count as rarest).
+_RARE_ORDER = "zkjxwqyvbfghpmcdulorntisae "
 # What ``\s`` matches in a str pattern (``str.isspace``; none lies above U+3000).
 UNICODE_SPACES = tuple(c for c in map(chr, range(0x3001)) if c.isspace())
 
@@ -41,30 +44,22 @@ UNICODE_SPACES = tuple(c for c in map(chr, range(0x3001)) if c.isspace())
 class AnchoredPattern:
     """A compiled pattern and the literal prefixes its matches start with (lower-cased)."""
 
-    __slots__ = ("_by_key", "_keys", "_loose", "pattern", "prefixes")
+    __slots__ = ("_groups", "_pseudo", "pattern", "prefixes")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.prefixes = literal_prefixes(pattern)
-        # Prefixes made of word characters up to their first space (or end) are looked up in a
-        # :class:`WordStarts` index by that head (2 or 3 characters); the others (punctuation,
-        # one-letter heads) are searched with str.find.
-        by_key: dict[bytes, list[str]] = {}
-        loose: list[str] = []
-        plain: list[str] = []
-        for marked in self.prefixes or ():
-            prefix = marked.lstrip(BOUNDARY)
-            plain.append(prefix)
-            head = prefix.split(" ", 1)[0]
-            if marked != prefix and 2 <= len(head) <= 3 and head.isalnum() and head.isascii():
-                by_key.setdefault(head.encode(), []).append(prefix)
+        # Prefixes grouped under their rarest character: one test of that character rules out
+        # the whole group on most texts (a filter only: the finds below decide).
+        groups: dict[str, list[str]] = {}
+        pseudo: list[str] = []
+        for prefix in self.prefixes or ():
+            if prefix[0] == "\x00":
+                pseudo.append(prefix)
             else:
-                loose.append(prefix)
-        if self.prefixes is not None:
-            self.prefixes = tuple(dict.fromkeys(plain))
-        self._by_key = by_key
-        self._keys = frozenset(by_key)
-        self._loose = tuple(loose)
+                groups.setdefault(min(prefix, key=_RARE_ORDER.find), []).append(prefix)
+        self._groups = tuple((key, tuple(group)) for key, group in groups.items())
+        self._pseudo = tuple(pseudo)
 
     def finditer(
         self,
@@ -82,19 +77,21 @@ class AnchoredPattern:
         haystack = text if lower is None else lower
         stop = len(text) if endpos is None else endpos
         starts: set[int] = set()
-        for prefix in self.prefixes:
-            if prefix[0] == "\x00":
-                starts.add(0)
-                if prefix == LINE_START:
-                    at = haystack.find("\n", pos, stop)
-                    while at >= 0:
-                        starts.add(at + 1)
-                        at = haystack.find("\n", at + 1, stop)
+        for prefix in self._pseudo:
+            starts.add(0)
+            if prefix == LINE_START:
+                at = haystack.find("\n", pos, stop)
+                while at >= 0:
+                    starts.add(at + 1)
+                    at = haystack.find("\n", at + 1, stop)
+        for key, group in self._groups:
+            if key not in haystack:
                 continue
-            at = haystack.find(prefix, pos, stop)
-            while at >= 0:
-                starts.add(at)
-                at = haystack.find(prefix, at + 1, stop)
+            for prefix in group:
+                at = haystack.find(prefix, pos, stop)
+                while at >= 0:
+                    starts.add(at)
+                    at = haystack.find(prefix, at + 1, stop)
         end = pos
         match = self.pattern.match
         for at in sorted(starts):
