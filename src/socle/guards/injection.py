@@ -222,11 +222,23 @@ def open_families(view: TextView, extra: frozenset[bytes] = frozenset()) -> list
                 needled |= _NEEDLE_BITS[needle]
     if not gates and not needled:
         return []
-    return [
-        family
-        for family, (bit, required) in zip(FAMILIES, _NEEDS, strict=True)
-        if (gates & bit and gates & required == required) or needled & bit
-    ]
+    key = (gates, needled)
+    families = _OPEN_MEMO.get(key)
+    if families is None:
+        families = [
+            family
+            for family, (bit, required) in zip(FAMILIES, _NEEDS, strict=True)
+            if (gates & bit and gates & required == required) or needled & bit
+        ]
+        if len(_OPEN_MEMO) < _OPEN_MEMO_MAX:
+            _OPEN_MEMO[key] = families
+    return list(families)
+
+
+# The families a combination of gate bits opens: the same few combinations come back message
+# after message (bounded; beyond the bound the list is computed each time).
+_OPEN_MEMO: dict[tuple[int, int], list[Family]] = {}
+_OPEN_MEMO_MAX = 4096
 
 
 class InjectionDetector:

@@ -26,7 +26,7 @@ _PUNCT = b".,;:!?()[]{}\"'/\\=<>|*&#@+`~^%$\t\n\r-"
 _TO_SPACE = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 # Digits with the separators identifiers are written with; at least 6 characters.
 _DIGIT_RUN = re.compile(r"\d[\d \t.\-/()]{4,}\d")
-_DIGITS = frozenset("0123456789")
+_DIGIT_CHARS = "0123456789"
 _WINDOW_BEFORE = 4  # room for "+33 ", a NIR's sex digit, a card's first group separator
 _MERGE_GAP = 3  # "2A" inside a Corsican NIR splits its digit run
 _CLAUSE_END = re.compile(r"[.!?;\n]")
@@ -110,7 +110,8 @@ class TextView:
     @property
     def has_digits(self) -> bool:
         """Whether the text has an ASCII digit."""
-        return not _DIGITS.isdisjoint(self.text)
+        text = self.text
+        return any(d in text for d in _DIGIT_CHARS)  # ten C scans beat a per-character set test
 
     @property
     def windows(self) -> list[tuple[int, int]]:
