@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from socle.guards.pii import STREET_TYPES
+
 _TOKEN = re.compile(r"\S+")
 _PUNCT = "\"'’«»()[]{}<>,:;.!?…"
 _SEED = re.compile(r"[0-9@]")
@@ -77,50 +79,7 @@ _MONTHS = frozenset(
 )
 # Words that continue a date or a numbered street: "12th of March", "3 bis rue".
 _JOINERS = frozenset(("of", "bis", "ter", "quater"))
-_STREET_TYPES = frozenset(
-    [
-        "rue",
-        "avenue",
-        "av",
-        "bd",
-        "boulevard",
-        "place",
-        "pl",
-        "allée",
-        "allee",
-        "impasse",
-        "chemin",
-        "route",
-        "rte",
-        "quai",
-        "cours",
-        "square",
-        "passage",
-        "voie",
-        "résidence",
-        "residence",
-        "lieu-dit",
-        "faubourg",
-        "fbg",
-        "rond-point",
-        "esplanade",
-        "promenade",
-        "parvis",
-        "sentier",
-        "hameau",
-        "cité",
-        "cite",
-        "villa",
-        "mail",
-        "montée",
-        "montee",
-        "traverse",
-        "clos",
-        "domaine",
-        "chaussée",
-        "chaussee",
-    ]
-)
+_STREET_TYPES = frozenset(STREET_TYPES)
 # Lower-case words an address may hold between its name and city words.
 _PARTICLES = frozenset(
     [

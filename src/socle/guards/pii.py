@@ -109,7 +109,8 @@ _CITY = (
     r"[A-ZÀ-Ý][\w'’-]*(?:[ \t-]+(?:(?:sur|sous|en|de|du|des|la|le|les|lès|lez|et)[ \t-]+)*"
     r"[A-ZÀ-Ý][\w'’-]*){0,4}(?:[ \t]+(?:CEDEX|Cedex)(?:[ \t]+\d{1,2})?)?"
 )
-_STREET_WORDS = keys(
+# Street types of French addresses (shared with the stream hold-back).
+STREET_TYPES = (
     "rue",
     "avenue",
     "av",
@@ -151,6 +152,7 @@ _STREET_WORDS = keys(
     "chaussée",
     "chaussee",
 )
+_STREET_WORDS = keys(*STREET_TYPES)
 _ADDRESS = re.compile(
     rf"(?<![\w,.])\d{{1,4}}(?:[ \t]?(?i:bis|ter|quater)\b)?,?[ \t]+(?i:{_STREET_TYPES})"
     rf"(?:[ \t]+{_PARTICLES}{_NAME_WORD}){{1,6}}"
