@@ -11,10 +11,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from socle.api.http import error_response
+from socle.identity.errors import ConflictError, IdentityError, NotFoundError
 from socle.pipeline.errors import GatewayError, InvalidRequest, NotFound
 from socle.pipeline.runner import InternalError
 
 log = logging.getLogger(__name__)
+
+
+class Conflict(GatewayError):
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
+
+
+def identity_error(exc: IdentityError) -> GatewayError:
+    """404 for an unknown name, 409 for a taken one, 400 for a bad value."""
+    if isinstance(exc, NotFoundError):
+        return NotFound(str(exc))
+    if isinstance(exc, ConflictError):
+        return Conflict(str(exc))
+    return InvalidRequest(str(exc))
 
 
 class MethodNotAllowed(GatewayError):
@@ -30,6 +46,11 @@ def _request_id(request: Request) -> str | None:
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     return error_response(exc, _request_id(request))
+
+
+async def _identity_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IdentityError)
+    return error_response(identity_error(exc), _request_id(request))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -65,6 +86,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(IdentityError, _identity_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
