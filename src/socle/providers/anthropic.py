@@ -8,6 +8,7 @@ timeouts and error mapping as the OpenAI-compatible provider).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import aiohttp
 import orjson
@@ -28,7 +29,7 @@ from socle.providers.failures import (
     transport_error,
 )
 from socle.providers.shapes import completion_as_chunks
-from socle.providers.sse import SSEDecoder, SSEError
+from socle.providers.sse import SSEError, read_events
 from socle.providers.upstream import Target, UpstreamPool
 
 DEFAULT_MAX_TOKENS = 4096
@@ -93,16 +94,12 @@ class AnthropicProvider:
                     for chunk in completion_as_chunks(answer):
                         yield chunk
                     return
-                decoder = SSEDecoder()
-                async for raw in resp.content.iter_any():
-                    for sse in decoder.feed(raw):
+                async with aclosing(read_events(resp.content.iter_any())) as events:
+                    async for sse in events:
                         for chunk in translator.translate(_event(sse.data, target)):
                             yield chunk
-                    if translator.finished:
-                        return
-                for sse in decoder.finish():
-                    for chunk in translator.translate(_event(sse.data, target)):
-                        yield chunk
+                        if translator.finished:
+                            return
                 if not translator.finished:
                     raise ProviderError(
                         f"upstream {host} closed the stream before message_stop",

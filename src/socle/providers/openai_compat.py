@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import aiohttp
 import orjson
@@ -19,7 +20,7 @@ from socle.providers.base import Json, ProviderError
 from socle.providers.endpoint import Endpoint
 from socle.providers.failures import bad_payload, payload_error, status_error, transport_error
 from socle.providers.shapes import completion_as_chunks
-from socle.providers.sse import DONE, SSEDecoder, SSEError
+from socle.providers.sse import DONE, SSEError, read_events
 from socle.providers.upstream import Target, UpstreamPool
 
 _NON_STREAM_DROP = frozenset({"stream", "stream_options"})
@@ -82,19 +83,13 @@ class OpenAICompatProvider:
                     ):
                         yield chunk
                     return
-                decoder = SSEDecoder()
                 last: Json | None = None
-                async for raw in resp.content.iter_any():
-                    for event in decoder.feed(raw):
+                async with aclosing(read_events(resp.content.iter_any())) as events:
+                    async for event in events:
                         if event.data == DONE:
                             return
                         last = _chunk(event.event, event.data, target)
                         yield last
-                for event in decoder.finish():
-                    if event.data == DONE:
-                        return
-                    last = _chunk(event.event, event.data, target)
-                    yield last
                 if not _looks_finished(last):
                     raise ProviderError(
                         f"upstream {host} closed the stream before it was complete",

@@ -8,6 +8,7 @@ caller can give them to ``orjson.loads`` without decoding first.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import NamedTuple
 
 DONE = b"[DONE]"
@@ -101,3 +102,13 @@ class SSEDecoder:
         self._size = 0
         self._event = ""
         return event
+
+
+async def read_events(stream: AsyncIterable[bytes]) -> AsyncGenerator[SSEEvent, None]:
+    """The events of a byte stream as they complete, then whatever the end completes."""
+    decoder = SSEDecoder()
+    async for raw in stream:
+        for event in decoder.feed(raw):
+            yield event
+    for event in decoder.finish():
+        yield event
