@@ -24,12 +24,14 @@ from socle.providers.base import Json, ProviderError
 from socle.providers.endpoint import Endpoint
 from socle.providers.failures import (
     bad_payload,
+    cut_short,
     payload_error,
     status_error,
+    stream_failures,
     transport_error,
 )
 from socle.providers.shapes import completion_as_chunks
-from socle.providers.sse import SSEError, read_events
+from socle.providers.sse import read_events
 from socle.providers.upstream import Target, UpstreamPool
 
 DEFAULT_MAX_TOKENS = 4096
@@ -83,7 +85,7 @@ class AnthropicProvider:
         )
         target = await self._pool.target(endpoint)
         host = target.host
-        try:
+        with stream_failures(host):
             async with target.session.post(
                 target.urls["messages"], data=orjson.dumps(request), headers=target.stream_headers
             ) as resp:
@@ -101,15 +103,7 @@ class AnthropicProvider:
                         if translator.finished:
                             return
                 if not translator.finished:
-                    raise ProviderError(
-                        f"upstream {host} closed the stream before message_stop",
-                        status=502,
-                        retryable=True,
-                    )
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise transport_error(exc, host=host, phase="stream") from exc
-        except SSEError as exc:
-            raise bad_payload(host, f"an invalid event stream ({exc})") from exc
+                    raise cut_short(host, "message_stop")
 
     async def embeddings(self, endpoint: Endpoint, body: Json) -> Json:
         """Anthropic has no embeddings API: always a non-retryable 400."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
 import orjson
 
 from socle.providers.base import Json, ProviderError, ProviderTimeout
+from socle.providers.sse import SSEError
 
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
 _MAX_MESSAGE = 500
@@ -168,3 +170,21 @@ _STATUS_BY_TYPE = {
     "server_error": 500,
     "overloaded_error": 529,
 }
+
+
+@contextmanager
+def stream_failures(host: str) -> Iterator[None]:
+    """Map what can go wrong while reading an upstream stream to :class:`ProviderError`."""
+    try:
+        yield
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise transport_error(exc, host=host, phase="stream") from exc
+    except SSEError as exc:
+        raise bad_payload(host, f"an invalid event stream ({exc})") from exc
+
+
+def cut_short(host: str, before: str) -> ProviderError:
+    """The upstream closed its stream before it was finished (retryable: nothing was lost)."""
+    return ProviderError(
+        f"upstream {host} closed the stream before {before}", status=502, retryable=True
+    )

@@ -18,9 +18,16 @@ from yarl import URL
 
 from socle.providers.base import Json, ProviderError
 from socle.providers.endpoint import Endpoint
-from socle.providers.failures import bad_payload, payload_error, status_error, transport_error
+from socle.providers.failures import (
+    bad_payload,
+    cut_short,
+    payload_error,
+    status_error,
+    stream_failures,
+    transport_error,
+)
 from socle.providers.shapes import completion_as_chunks
-from socle.providers.sse import DONE, SSEError, read_events
+from socle.providers.sse import DONE, read_events
 from socle.providers.upstream import Target, UpstreamPool
 
 _NON_STREAM_DROP = frozenset({"stream", "stream_options"})
@@ -70,7 +77,7 @@ class OpenAICompatProvider:
         target = await self._pool.target(endpoint)
         data = orjson.dumps(body)
         host = target.host
-        try:
+        with stream_failures(host):
             async with target.session.post(
                 target.urls["chat"], data=data, headers=target.stream_headers
             ) as resp:
@@ -91,15 +98,7 @@ class OpenAICompatProvider:
                         last = _chunk(event.event, event.data, target)
                         yield last
                 if not _looks_finished(last):
-                    raise ProviderError(
-                        f"upstream {host} closed the stream before it was complete",
-                        status=502,
-                        retryable=True,
-                    )
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise transport_error(exc, host=host, phase="stream") from exc
-        except SSEError as exc:
-            raise bad_payload(host, f"an invalid event stream ({exc})") from exc
+                    raise cut_short(host, "it was complete")
 
     async def embeddings(self, endpoint: Endpoint, body: Json) -> Json:
         """POST /embeddings, always asking for float vectors; return the upstream's list."""
