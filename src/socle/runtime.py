@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import secrets
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -216,4 +216,6 @@ def _request_id(candidate: str | None) -> str:
     """The client's X-Request-Id when it is short and plain, else a new one."""
     if candidate and len(candidate) <= 128 and set(candidate) <= _REQUEST_ID_CHARS:
         return candidate
-    return "req_" + secrets.token_hex(12)
+    # 96 random bits from the process's PRNG (reseeded in every forked worker): an identifier,
+    # not a secret, and a syscall cheaper than secrets.token_hex on every request.
+    return f"req_{random.getrandbits(96):024x}"

@@ -4,9 +4,9 @@ This is the audit trail's only hot database path, so it skips the ORM and SQLAlc
 processing and hands rows (tuples, in :data:`RECORD_COLUMNS` order) straight to the driver's
 ``executemany``:
 
-- SQLite: a dedicated stdlib ``sqlite3`` connection owned by one thread; the whole transaction
-  (compare-and-set of the head, inserts, commit) is one hop to that thread, instead of a hop per
-  driver call through aiosqlite. Measured: about 15 µs of CPU per record instead of about 50.
+- SQLite: a dedicated stdlib ``sqlite3`` connection; the whole transaction (compare-and-set of
+  the head, inserts, commit) runs on the event loop's thread without ever waiting for a lock or
+  an fsync (see :class:`SqliteStore`), and checkpoints run on a worker thread.
 - PostgreSQL: a dedicated asyncpg connection and one prepared statement that advances the head
   (compare-and-set), inserts the records (``unnest`` of one array per column) and the checkpoint:
   one round trip, atomic on its own, no BEGIN/COMMIT. Measured: about 20 µs of CPU per record
@@ -19,6 +19,7 @@ Both raise :class:`HeadMoved` when the chain's head is no longer where the write
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -48,6 +49,9 @@ RECORD_COLUMNS = (
 CHECKPOINT_COLUMNS = ("chain", "seq", "ts", "head_hash", "body", "signature", "key_id")
 
 Row = tuple[Any, ...]
+
+WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024
+"""WAL size at which the SQLite store checkpoints (about 2,000 requests' records)."""
 
 
 class HeadMoved(Exception):
@@ -84,14 +88,35 @@ def open_store(database: Database) -> ChainStore:
     if is_sqlite(database.url):
         path = make_url(database.url).database
         if path and path != ":memory:" and not path.startswith("file:"):
-            return SqliteThreadStore(path)
+            return SqliteStore(path)
     elif database.dialect == "postgresql":
         return PostgresStore(database.url)
     return EngineStore(database)
 
 
-class SqliteThreadStore:
-    """Commits on a stdlib sqlite3 connection confined to one thread."""
+class SqliteStore:
+    """Commits on a stdlib sqlite3 connection, on the event loop's thread.
+
+    Why on the loop: a hop to a worker thread per batch cost more than the commit itself. The
+    worker thread needs the GIL back after every SQLite call while the loop keeps it busy, so
+    under load each batch waited for forced GIL switches (5 ms apiece) and the two threads
+    traded the GIL through the kernel: in process, ``audit.mode: sync`` cost about 300 µs of
+    CPU per request more this way than committing inline (bench/README.md).
+
+    What keeps the loop from blocking:
+
+    - No waiting for a lock: ``busy_timeout`` is 0 on this connection. When another connection
+      holds the write lock (an admin change, an accounting flush, another worker process),
+      the transaction fails at once with SQLITE_BUSY before writing anything and that batch is
+      committed from the worker thread, which may wait for the lock.
+    - No fsync: WAL with ``synchronous=NORMAL`` (as every Socle connection) appends to the WAL
+      file in the page cache; a committed transaction survives a crash of the process.
+    - No checkpoint inside a commit: the automatic checkpoint is off on this connection (it
+      fsyncs and copies pages into the database file). When the WAL file reaches
+      ``checkpoint_bytes``, the writer checkpoints it from the worker thread and commits nothing
+      meanwhile, so the checkpoint completes and the next commit restarts the WAL from its
+      beginning (``journal_size_limit`` then trims the file): the WAL stays bounded.
+    """
 
     _RECORDS = _insert("audit_records", RECORD_COLUMNS, "qmark")
     _CHECKPOINT = _insert("audit_checkpoints", CHECKPOINT_COLUMNS, "qmark")
@@ -99,19 +124,29 @@ class SqliteThreadStore:
         "UPDATE audit_chains SET head_seq = ?, head_hash = ?, updated_at = ?"
         " WHERE name = ? AND head_seq = ?"
     )
+    _WAIT_MS = 10_000  # how long the worker thread waits for another connection's write lock
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, checkpoint_bytes: int = WAL_CHECKPOINT_BYTES) -> None:
         self._path = path
+        self._wal = f"{path}-wal"
+        self._checkpoint_bytes = checkpoint_bytes
+        self._next_checkpoint = checkpoint_bytes
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self.busy_fallbacks = 0  # batches committed from the thread (another writer held the lock)
+        self.checkpoints = 0
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            # The same settings as socle.store.database, for the same file.
+            # The same journal settings as socle.store.database, for the same file.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            # Trimmed to a quarter of the budget when the WAL restarts: its size then tells how
+            # much the WAL holds (a restarted WAL is written again from its beginning).
+            conn.execute(f"PRAGMA journal_size_limit={self._checkpoint_bytes // 4}")
             self._conn = conn
         return self._conn
 
@@ -141,6 +176,21 @@ class SqliteThreadStore:
                 conn.execute("ROLLBACK")
             raise
 
+    def _commit_waiting(self, *args: Any) -> None:
+        """``_commit`` from the worker thread, waiting for another connection's write lock."""
+        conn = self._connection()
+        conn.execute(f"PRAGMA busy_timeout={self._WAIT_MS}")
+        try:
+            self._commit(*args)
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
+
+    def _checkpoint(self) -> tuple[int, int, int]:
+        busy, log_frames, done = (
+            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        )
+        return busy, log_frames, done
+
     async def commit(
         self,
         chain: str,
@@ -150,10 +200,32 @@ class SqliteThreadStore:
         now: float,
         checkpoint: CheckpointRow | None,
     ) -> None:
+        args = (chain, expected_seq, rows, head, now, checkpoint)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(
-            self._executor, self._commit, chain, expected_seq, rows, head, now, checkpoint
-        )
+        try:
+            self._commit(*args)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes included
+                raise
+            self.busy_fallbacks += 1
+            await loop.run_in_executor(self._executor, self._commit_waiting, *args)
+        await self._maybe_checkpoint(loop)
+
+    async def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            size = os.stat(self._wal).st_size
+        except OSError:
+            return
+        if size < self._next_checkpoint:
+            return
+        busy, log_frames, done = await loop.run_in_executor(self._executor, self._checkpoint)
+        self.checkpoints += 1
+        if busy or done < log_frames:
+            # A reader still uses older frames: try again after another share of the budget
+            # has been written rather than after every commit.
+            self._next_checkpoint = size + self._checkpoint_bytes // 4
+        else:
+            self._next_checkpoint = self._checkpoint_bytes
 
     def _close(self) -> None:
         if self._conn is not None:

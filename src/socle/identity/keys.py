@@ -6,7 +6,6 @@ a stolen database useless without the secret, and costs about a microsecond per 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -21,7 +20,9 @@ def generate_key() -> str:
 
 def hash_key(secret: bytes, key: str) -> str:
     """The keyed hash stored in the database and used as the cache key."""
-    return hmac.new(secret, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    # hmac.digest is the one-shot C implementation: same value as hmac.new(...).hexdigest(),
+    # without building an HMAC object (a few microseconds on every request).
+    return hmac.digest(secret, key.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def display_prefix(key: str) -> str:

@@ -157,6 +157,9 @@ class UpstreamPool:
                 timeout=timeout,
                 trust_env=self._trust_env,
                 raise_for_status=False,
+                # Never keep an upstream's cookies: they would be sent back on other tenants'
+                # requests (and the jar costs a lookup per request).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._sessions[key] = session
         return session
