@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ def build_app(settings: Settings) -> FastAPI:
         gateway = Gateway(settings)
         await gateway.start()
         app.state.gateway = gateway
+        freeze_startup_heap()
         try:
             yield
         finally:
@@ -40,6 +42,18 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(openai_router)
     app.include_router(admin_router)
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Take the objects built at startup out of the garbage collector's full passes.
+
+    Modules, schemas, compiled patterns and catalogs live as long as the process, yet every
+    full (generation 2) collection walked them all: 100–120 ms pauses of the event loop under
+    load, which made the gateway's p99 latency (bench/README.md). Frozen, they are never walked
+    again; full collections then only visit what requests left behind.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app() -> OpenAIFastPath:
