@@ -19,8 +19,12 @@ Both raise :class:`HeadMoved` when the chain's head is no longer where the write
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
+import logging
+import mmap
 import sqlite3
+import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -49,6 +53,7 @@ RECORD_COLUMNS = (
 CHECKPOINT_COLUMNS = ("chain", "seq", "ts", "head_hash", "body", "signature", "key_id")
 
 Row = tuple[Any, ...]
+log = logging.getLogger(__name__)
 
 WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024
 """WAL size at which the SQLite store checkpoints (about 2,000 requests' records)."""
@@ -94,6 +99,41 @@ def open_store(database: Database) -> ChainStore:
     return EngineStore(database)
 
 
+class WalIndex:
+    """How many frames a database's WAL holds, read from the WAL-index SQLite keeps in ``-shm``.
+
+    The header's layout is documented (https://www.sqlite.org/walformat.html, section 2.1) and
+    has not changed since WAL appeared (version 3007000): ``mxFrame`` is the native-endian u32 at
+    offset 16. Reading it costs a memory access, where asking SQLite (a checkpoint) costs a
+    checkpoint. Returns None when the file is missing or of another version.
+    """
+
+    VERSION = 3007000
+    _HEADER = 48
+
+    def __init__(self, db_path: str) -> None:
+        self._path = f"{db_path}-shm"
+        self._map: mmap.mmap | None = None
+
+    def frames(self) -> int | None:
+        if self._map is None:
+            try:
+                with open(self._path, "rb") as file:
+                    self._map = mmap.mmap(file.fileno(), self._HEADER, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                return None
+        version, frames = _WAL_HEADER.unpack_from(self._map, 0)
+        return frames if version == self.VERSION else None
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
+_WAL_HEADER = struct.Struct("=I12xI")  # iVersion, then mxFrame at offset 16
+
+
 class SqliteStore:
     """Commits on a stdlib sqlite3 connection, on the event loop's thread.
 
@@ -112,10 +152,14 @@ class SqliteStore:
     - No fsync: WAL with ``synchronous=NORMAL`` (as every Socle connection) appends to the WAL
       file in the page cache; a committed transaction survives a crash of the process.
     - No checkpoint inside a commit: the automatic checkpoint is off on this connection (it
-      fsyncs and copies pages into the database file). When the WAL file reaches
-      ``checkpoint_bytes``, the writer checkpoints it from the worker thread and commits nothing
-      meanwhile, so the checkpoint completes and the next commit restarts the WAL from its
-      beginning (``journal_size_limit`` then trims the file): the WAL stays bounded.
+      fsyncs and copies pages into the database file). Instead, at most every
+      ``background_every_s`` after a commit, a PASSIVE checkpoint runs on a second connection in
+      the worker thread while commits go on, copying what the WAL holds into the database. A
+      WAL that only grows would never restart, though (it restarts when a write begins with
+      every frame copied), so once it holds (:class:`WalIndex`, read after every commit)
+      ``checkpoint_bytes`` the writer commits nothing until one more checkpoint completes: that
+      pause only copies what came since the last background pass, and the next commit writes
+      the WAL again from its beginning. The WAL stays bounded.
     """
 
     _RECORDS = _insert("audit_records", RECORD_COLUMNS, "qmark")
@@ -126,27 +170,45 @@ class SqliteStore:
     )
     _WAIT_MS = 10_000  # how long the worker thread waits for another connection's write lock
 
-    def __init__(self, path: str, checkpoint_bytes: int = WAL_CHECKPOINT_BYTES) -> None:
+    def __init__(
+        self,
+        path: str,
+        checkpoint_bytes: int = WAL_CHECKPOINT_BYTES,
+        background_every_s: float = 0.25,
+    ) -> None:
         self._path = path
-        self._wal = f"{path}-wal"
         self._checkpoint_bytes = checkpoint_bytes
-        self._next_checkpoint = checkpoint_bytes
+        self._background_every_s = background_every_s
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="audit-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None  # used in the worker thread only
+        self._budget = 0  # WAL frames that make the writer pause for a checkpoint (page size known)
+        self._limit = 0
+        self._frames = 0  # WAL frames at the last checkpoint's count
+        self._background: asyncio.Future[tuple[int, int, int]] | None = None
+        self._background_at = 0.0
+        self._index = WalIndex(path)
+        self._restart_due = False  # a checkpoint completed: the next commit restarts the WAL
         self.busy_fallbacks = 0  # batches committed from the thread (another writer held the lock)
-        self.checkpoints = 0
+        self.checkpoints = 0  # checkpoints the writer paused for
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        # The same journal settings as socle.store.database, for the same file.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            # The same journal settings as socle.store.database, for the same file.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=0")
-            conn.execute("PRAGMA wal_autocheckpoint=0")
-            # Trimmed to a quarter of the budget when the WAL restarts: its size then tells how
-            # much the WAL holds (a restarted WAL is written again from its beginning).
-            conn.execute(f"PRAGMA journal_size_limit={self._checkpoint_bytes // 4}")
+            conn = self._open()
+            # The file keeps its size between restarts of the WAL (no truncation to pay for),
+            # unless a long pause of the checkpoints let it grow past the budget.
+            conn.execute(f"PRAGMA journal_size_limit={self._checkpoint_bytes}")
+            (page,) = conn.execute("PRAGMA page_size").fetchone()
+            self._budget = self._limit = max(1, self._checkpoint_bytes // page)
             self._conn = conn
         return self._conn
 
@@ -185,11 +247,19 @@ class SqliteStore:
         finally:
             conn.execute("PRAGMA busy_timeout=0")
 
-    def _checkpoint(self) -> tuple[int, int, int]:
-        busy, log_frames, done = (
-            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        )
-        return busy, log_frames, done
+    @staticmethod
+    def _checkpoint_on(conn: sqlite3.Connection) -> tuple[int, int, int]:
+        """PASSIVE checkpoint: (busy, frames in the WAL, frames copied into the database)."""
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return busy, frames, copied
+
+    def _background_checkpoint(self) -> tuple[int, int, int]:
+        if self._checkpointer is None:
+            self._checkpointer = self._open()
+        return self._checkpoint_on(self._checkpointer)
+
+    def _final_checkpoint(self) -> tuple[int, int, int]:
+        return self._checkpoint_on(self._connection())
 
     async def commit(
         self,
@@ -209,30 +279,64 @@ class SqliteStore:
                 raise
             self.busy_fallbacks += 1
             await loop.run_in_executor(self._executor, self._commit_waiting, *args)
-        await self._maybe_checkpoint(loop)
+        await self._after_commit(loop)
 
-    async def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
-        try:
-            size = os.stat(self._wal).st_size
-        except OSError:
+    async def _after_commit(self, loop: asyncio.AbstractEventLoop) -> None:
+        frames = self._index.frames()
+        if frames is not None:
+            self._frames = frames  # else: as the last background checkpoint counted them
+        if self._restart_due:
+            self._restart_due = False
+            if self._frames >= self._limit:
+                # A reader began before this commit and kept the WAL from restarting.
+                self._limit = self._frames + self._budget // 4
+        if self._frames >= self._limit:
+            await self._pause_for_checkpoint(loop)
             return
-        if size < self._next_checkpoint:
+        moment = time.monotonic()
+        if self._background is None and moment - self._background_at >= self._background_every_s:
+            self._background_at = moment
+            background = loop.run_in_executor(self._executor, self._background_checkpoint)
+            background.add_done_callback(self._background_done)
+            self._background = background
+
+    def _background_done(self, future: asyncio.Future[tuple[int, int, int]]) -> None:
+        self._background = None
+        if future.cancelled():
             return
-        busy, log_frames, done = await loop.run_in_executor(self._executor, self._checkpoint)
+        error = future.exception()
+        if error is not None:
+            log.warning("audit: background WAL checkpoint failed", exc_info=error)
+            return
+        self._frames = future.result()[1]
+
+    async def _pause_for_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Checkpoint with no commit in between, so the WAL restarts at the next commit."""
+        if self._background is not None:
+            with contextlib.suppress(Exception):
+                await self._background
+        busy, frames, copied = await loop.run_in_executor(self._executor, self._final_checkpoint)
         self.checkpoints += 1
-        if busy or done < log_frames:
-            # A reader still uses older frames: try again after another share of the budget
-            # has been written rather than after every commit.
-            self._next_checkpoint = size + self._checkpoint_bytes // 4
+        if busy or copied < frames:
+            # A reader still uses older frames: try again after another share of the budget.
+            self._frames = frames
+            self._limit = frames + self._budget // 4
         else:
-            self._next_checkpoint = self._checkpoint_bytes
+            self._frames = 0
+            self._limit = self._budget
+            self._restart_due = True
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._checkpointer):
+            if conn is not None:
+                conn.close()
+        self._conn = self._checkpointer = None
+        self._index.close()
 
     async def close(self) -> None:
+        if self._background is not None:
+            with contextlib.suppress(Exception):
+                await self._background
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
