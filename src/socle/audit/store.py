@@ -55,6 +55,8 @@ CHECKPOINT_COLUMNS = ("chain", "seq", "ts", "head_hash", "body", "signature", "k
 Row = tuple[Any, ...]
 log = logging.getLogger(__name__)
 
+_BUSY_RETRY_S = (0.0002, 0.0005, 0.001, 0.002, 0.004)
+
 WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024
 """WAL size at which the SQLite store checkpoints (about 2,000 requests' records)."""
 
@@ -147,8 +149,10 @@ class SqliteStore:
 
     - No waiting for a lock: ``busy_timeout`` is 0 on this connection. When another connection
       holds the write lock (an admin change, an accounting flush, another worker process),
-      the transaction fails at once with SQLITE_BUSY before writing anything and that batch is
-      committed from the worker thread, which may wait for the lock.
+      the transaction fails at once with SQLITE_BUSY before writing anything; the writer tries
+      again a few times within about 8 ms (``asyncio.sleep`` in between: another worker's
+      commit holds the lock for a fraction of a millisecond), then commits that batch from the
+      worker thread, which may wait for the lock.
     - No fsync: WAL with ``synchronous=NORMAL`` (as every Socle connection) appends to the WAL
       file in the page cache; a committed transaction survives a crash of the process.
     - No checkpoint inside a commit: the automatic checkpoint is off on this connection (it
@@ -189,6 +193,7 @@ class SqliteStore:
         self._background_at = 0.0
         self._index = WalIndex(path)
         self._restart_due = False  # a checkpoint completed: the next commit restarts the WAL
+        self.busy_retries = 0  # commits tried again because another connection held the lock
         self.busy_fallbacks = 0  # batches committed from the thread (another writer held the lock)
         self.checkpoints = 0  # checkpoints the writer paused for
 
@@ -272,11 +277,20 @@ class SqliteStore:
     ) -> None:
         args = (chain, expected_seq, rows, head, now, checkpoint)
         loop = asyncio.get_running_loop()
-        try:
-            self._commit(*args)
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes included
-                raise
+        for delay in (*_BUSY_RETRY_S, None):
+            try:
+                self._commit(*args)
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                    raise
+            if delay is not None:
+                # Another writer's commits (a second worker process) hold the lock for a
+                # fraction of a millisecond: try again soon, without blocking the loop.
+                self.busy_retries += 1
+                await asyncio.sleep(delay)
+        else:
+            # Still locked (a long transaction elsewhere): wait for it in the worker thread.
             self.busy_fallbacks += 1
             await loop.run_in_executor(self._executor, self._commit_waiting, *args)
         await self._after_commit(loop)
