@@ -5,6 +5,10 @@ the counters; ``b:<counter>`` hashes hold settled spend ``s`` and each replica's
 ``r:<replica>``; ``rl:<scope>:<id>:<kind>`` hold GCRA arrival times; ``alive:<replica>`` are
 heartbeats, so that a crashed replica's reservations stop counting within 30 s.
 
+The per-request scripts (admit, settle) go through :class:`~socle.accounting.resp.RespClient`, one
+pipelined connection that costs a fraction of redis-py's CPU per call; everything else (heartbeat,
+rebuild, re-applied spend, locks, scans) uses redis-py and its bounded pool.
+
 If the epoch key is missing, Redis lost its data (restart without persistence, flush): one
 replica, holding ``rebuild`` as a lock, writes a new epoch to the database and reads the settled
 spend there, then seeds the counters and publishes the epoch. Spend that the database did not have
@@ -38,6 +42,7 @@ from socle.accounting.backend import (
     RateState,
     Settlement,
 )
+from socle.accounting.resp import LuaScript, RespClient
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,8 @@ HEARTBEAT_TTL_MS = 30_000
 REBUILD_LOCK_MS = 15_000
 FAILURES_BEFORE_PAUSE = 3
 SEED_CHUNK = 500
-_SCRIPTS = ("admit", "settle", "apply", "seed")
+_HOT_SCRIPTS = ("admit", "settle")  # once per request each: on the pipelined client
+_SCRIPTS = ("apply", "seed")
 _UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
 
 
@@ -68,6 +74,7 @@ class RedisBackend:
     def __init__(
         self,
         client: Redis,
+        resp: RespClient,
         *,
         prefix: str = "socle:acct:",
         rebuild_source: RebuildSource,
@@ -75,11 +82,13 @@ class RedisBackend:
         settle_lanes: int = 32,
     ) -> None:
         self.redis = client
+        self.resp = resp
         self.prefix = prefix
         self.replica = secrets.token_hex(6)
         self._epoch_key = prefix + "epoch"
         self._rebuild_source = rebuild_source
         self._pause = pause_after_failure
+        self._hot_scripts = {name: LuaScript(_script(name)) for name in _HOT_SCRIPTS}
         self._scripts = {name: client.register_script(_script(name)) for name in _SCRIPTS}
         self._unlock = client.register_script(_UNLOCK)
         self._down_until = 0.0
@@ -87,7 +96,8 @@ class RedisBackend:
         self._pending: dict[str, dict[CounterRef, int]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._rebuilding: asyncio.Future[None] | None = None
-        # Settlements run after the response; capping them keeps connections for admissions.
+        # Settlements run after the response; capping those in flight keeps a burst of them
+        # from queueing ahead of admissions on the shared connection.
         self._settle_lanes = asyncio.Semaphore(settle_lanes)
 
     @classmethod
@@ -102,8 +112,9 @@ class RedisBackend:
     ) -> RedisBackend:
         """A backend with its own bounded pool; fails fast (no retries) when Redis is down.
 
-        The pool is bounded so that a burst of requests waits briefly for a connection instead
-        of opening hundreds at once (each call holds one for well under a millisecond).
+        The pool is bounded so that a burst of calls waits briefly for a connection instead of
+        opening hundreds at once (each call holds one for well under a millisecond). The
+        per-request scripts share one pipelined connection instead, with the same timeout.
         """
         timeout = timeout_ms / 1000.0
         pool = BlockingConnectionPool.from_url(
@@ -119,6 +130,7 @@ class RedisBackend:
         client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
         return cls(
             client,
+            RespClient.from_url(url, timeout=timeout),
             prefix=prefix,
             rebuild_source=rebuild_source,
             settle_lanes=max(1, max_connections // 2),
@@ -132,6 +144,8 @@ class RedisBackend:
             await self._beat()
             if not await self._guard(self.redis.exists(self._epoch_key)):
                 await self.rebuild()
+            # Open the scripts' connection now rather than on the first request.
+            await self._guard(self.resp.execute("PING"))
         except BackendUnavailable as exc:
             log.error("Redis accounting backend not ready at start: %s", exc)
         self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="socle-acct-heartbeat")
@@ -143,6 +157,7 @@ class RedisBackend:
                 await self._heartbeat
         with contextlib.suppress(RedisError, OSError):
             await self.redis.delete(self.prefix + "alive:" + self.replica)
+        await self.resp.close()
         await self.redis.aclose()
         await self.redis.connection_pool.disconnect()
 
@@ -186,7 +201,12 @@ class RedisBackend:
         return result
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> list[Any]:
-        reply = await self._guard(self._scripts[name](keys=keys, args=args))
+        hot = self._hot_scripts.get(name)
+        if hot is not None:
+            call = self.resp.evalsha(hot, keys, args)
+        else:
+            call = self._scripts[name](keys=keys, args=args)
+        reply = await self._guard(call)
         return [_text(v) if isinstance(v, bytes) else v for v in reply]
 
     def _counter_key(self, counter: CounterRef) -> str:
