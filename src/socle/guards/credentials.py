@@ -176,6 +176,16 @@ def _present(text: str, groups: tuple[tuple[str, tuple[str, ...]], ...]) -> list
     return [lit for key, lits in groups if not key or key in text for lit in lits if lit in text]
 
 
+def _any_present(text: str, groups: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Whether one of the literals of ``groups`` occurs in ``text`` (stops at the first)."""
+    for key, lits in groups:
+        if key in text:
+            for lit in lits:
+                if lit in text:
+                    return True
+    return False
+
+
 # Values that are references or placeholders, not secrets.
 _PLACEHOLDER = re.compile(
     r"^(?:\$\{?.*|%\(?.*|\{\{.*|<.*>|\*+|x+|X+|\.+|#+|-+|null|none|nil|undefined|true|false|"
@@ -202,8 +212,10 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
         for rule, pattern, confidence in _RULES_BY_LITERAL[lit]:
             rules[rule] = (pattern, confidence)
     for rule, literals, pattern, confidence in _KEYWORD_LED_RE:
-        if any(lit in lower for lit in literals):
-            rules[rule] = (pattern, confidence)
+        for lit in literals:
+            if lit in lower:
+                rules[rule] = (pattern, confidence)
+                break
     for rule, (pattern, confidence) in rules.items():
         for m in pattern.finditer(text):
             if m.re.groupindex.get("v"):
@@ -217,7 +229,7 @@ def find_secrets(t: TextView, out: list[Finding]) -> None:
         for m in _JWT.finditer(text):
             if _jwt_header_ok(m.group()):
                 out.append(Finding(SECRET, m.start(), m.end(), "secret.jwt", 0.95, m.group()))
-    if _present(lower, _KEYWORD_GROUPS):
+    if _any_present(lower, _KEYWORD_GROUPS):
         _find_keyword_secrets(text, lower, out)
 
 

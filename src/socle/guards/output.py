@@ -44,31 +44,53 @@ def _ngrams(words: list[str], n: int) -> Iterator[Shingle]:
 
 
 class EchoDetector:
-    """Finds verbatim runs of the system prompt in an answer, by shared word n-grams."""
+    """Finds verbatim runs of the system prompt in an answer, by shared word n-grams.
 
-    __slots__ = ("_n", "_seeds", "_shingles", "_words")
+    A shared n-gram is n consecutive words of the answer that are all words of the system
+    prompt. Before building the answer's n-grams (a tuple and its hash per word), each answer
+    word is looked up once in the prompt's vocabulary, in C, into one byte per word; without
+    ``n`` set bytes in a row no n-gram can be shared and the answer is done with. Business
+    answers share short words with their prompt ("de la", "vous"), rarely eight in a row.
+    """
+
+    __slots__ = ("_in_vocabulary", "_n", "_seeds", "_shingles", "_words")
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
         self._words = [fold(text).split() for text in system_texts]
         self._shingles = frozenset(chain.from_iterable(_ngrams(w, n) for w in self._words))
+        self._in_vocabulary = frozenset(chain.from_iterable(self._words)).__contains__
         self._seeds: frozenset[Shingle] | None = None  # only streams need them: built then
 
     def __bool__(self) -> bool:
         return bool(self._shingles)
 
+    def _may_share(self, words: list[str], n: int) -> bool:
+        """Whether ``words`` has ``n`` words of the system prompt in a row (a necessary
+        condition for sharing an n-gram with it)."""
+        return b"\x01" * n in bytes(map(self._in_vocabulary, words))
+
     def started(self, text: str) -> bool:
         """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
         starting, and a stream holds its full window until it is decided."""
+        k = _ECHO_SEED_WORDS
+        words = fold(text).split()
+        if not self._may_share(words, k):
+            return False
         seeds = self._seeds
         if seeds is None:
-            k = _ECHO_SEED_WORDS
             seeds = self._seeds = frozenset(chain.from_iterable(_ngrams(w, k) for w in self._words))
-        return not seeds.isdisjoint(_ngrams(fold(text).split(), _ECHO_SEED_WORDS))
+        return not seeds.isdisjoint(_ngrams(words, k))
 
     def matches(self, text: str) -> frozenset[Shingle]:
         """The system-prompt shingles (word tuples) that occur in ``text``."""
-        return self._shingles.intersection(_ngrams(fold(text).split(), self._n))
+        words = fold(text).split()
+        if not self._may_share(words, self._n):
+            return _NO_SHINGLES
+        return self._shingles.intersection(_ngrams(words, self._n))
+
+
+_NO_SHINGLES: frozenset[Shingle] = frozenset()
 
 
 @dataclass(slots=True)

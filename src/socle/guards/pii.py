@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from datetime import date
 
 from socle.guards import checksums
@@ -70,6 +71,8 @@ _IPV4 = re.compile(
 _IPV6 = re.compile(
     r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
+
+_IPV6_COLONS = re.compile(r":[0-9A-Fa-f]{0,4}:")
 
 _MONTHS = {
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
@@ -153,6 +156,8 @@ STREET_TYPES = (
     "chaussee",
 )
 _STREET_WORDS = keys(*STREET_TYPES)
+# Above one number start per this many characters, one pass of _ADDRESS is the cheaper.
+_ADDRESS_PASS_RATIO = 12
 _ADDRESS = re.compile(
     rf"(?<![\w,.])\d{{1,4}}(?:[ \t]?(?i:bis|ter|quater)\b)?,?[ \t]+(?i:{_STREET_TYPES})"
     rf"(?:[ \t]+{_PARTICLES}{_NAME_WORD}){{1,6}}"
@@ -305,7 +310,13 @@ def find_ips(t: TextView, out: list[Finding]) -> None:
             out.append(Finding(IP_ADDRESS, m.start(), m.end(), "pii.ip.v4", 0.85, m.group()))
     if "::" not in text and text.count(":") < 5:
         return
-    for m in _IPV6.finditer(text):
+    # Every IPv6 match holds two colons with at most four hex digits between them; none may
+    # start more than four characters before the first such pair (French prose puts colons
+    # in every other sentence, far apart: one literal-led search rules the text out).
+    pair = _IPV6_COLONS.search(text)
+    if pair is None:
+        return
+    for m in _IPV6.finditer(text, max(0, pair.start() - 4)):
         raw = m.group()
         if len(raw) < 6 or raw.count(":") < 2:
             continue
@@ -383,12 +394,38 @@ def _real_date(year: int, month: int, day: int) -> bool:
 
 def find_addresses(t: TextView, out: list[Finding]) -> None:
     """French postal addresses: number, street type and name, then postcode and city when given
-    (an address with postcode and city is reported with a higher confidence)."""
+    (an address with postcode and city is reported with a higher confidence).
+
+    A match starts with a run of at most four digits (its lookbehind rejects a digit before
+    it, and a fifth digit would stand where the street type or "bis" must be), so the pattern
+    is tried only at the start of such runs, as ``finditer`` would: left to right, each after
+    the end of the previous match. On French prose that replaces a pass over every character
+    (~40 ns each) by a handful of ``match`` calls; a text dense with short numbers gets one
+    pass, which is then the cheaper.
+    """
     if not t.has_any(_STREET_WORDS) or not t.has_digits:
         return
-    for m in _ADDRESS.finditer(t.text):
+    text = t.text
+    starts = t.short_numbers(4)
+    if starts is None or len(starts) * _ADDRESS_PASS_RATIO > len(text):
+        matches: Iterator[re.Match[str]] = _ADDRESS.finditer(text)
+    else:
+        matches = _matches_at(_ADDRESS, text, starts)
+    for m in matches:
         full = m.group("city") is not None
         rule = "pii.address.fr" if full else "pii.address.fr_street"
         value = m.group().rstrip(" ,.")
         end = m.start() + len(value)
         out.append(Finding(ADDRESS, m.start(), end, rule, 0.9 if full else 0.7, value))
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` yields when every match starts at one of ``starts``
+    (sorted) and no match is empty."""
+    end = 0
+    for at in starts:
+        if at >= end:
+            m = pattern.match(text, at)
+            if m is not None:
+                end = m.end()
+                yield m

@@ -1,7 +1,15 @@
 """The fast path: every regex recognizer run over one text, overlaps resolved.
 
-Each recognizer starts with a cheap test (a character present, one trigger regex) and only
-then runs its candidate regexes; validation (check digits, context) runs on candidates only.
+Each recognizer starts with a cheap test (a character present, a keyword among the text's
+words) and only then runs its candidate regexes; validation (check digits, context) runs on
+candidates only.
+
+On ordinary prose most of those tests fail, and then the Python call of each recognizer costs
+as much as its test. So the scanner first asks, once per text, the questions that several
+recognizers share (:data:`_PREFILTERS`): a recognizer whose prefilter says no is not called.
+A prefilter only ever skips a recognizer that could not have found anything — it tests a
+necessary condition of every match, never a new one (tests/unit/guards/test_prefilter.py
+compares prefiltered and unfiltered scans).
 """
 
 from __future__ import annotations
@@ -29,24 +37,37 @@ from socle.guards.findings import (
 from socle.guards.textview import TextView
 
 Recognizer = Callable[[TextView, list[Finding]], None]
+Prefilter = Callable[[TextView], bool]
 
-# Each recognizer and the finding types it produces.
-_RECOGNIZERS: tuple[tuple[Recognizer, frozenset[str]], ...] = (
-    (credentials.find_secrets, frozenset({SECRET})),
-    (pii.find_emails, frozenset({EMAIL})),
-    (pii.find_ibans, frozenset({IBAN})),
-    (pii.find_nirs, frozenset({NIR})),
-    (pii.find_cards, frozenset({CREDIT_CARD})),
-    (pii.find_company_ids, frozenset({SIREN, SIRET})),
-    (pii.find_phones, frozenset({PHONE})),
-    (pii.find_ips, frozenset({IP_ADDRESS})),
-    (pii.find_birth_dates, frozenset({DATE_OF_BIRTH})),
-    (pii.find_addresses, frozenset({ADDRESS})),
-    (sensitivity.find_markers, frozenset({CONFIDENTIALITY_MARKER})),
-    (sensitivity.find_health, frozenset({HEALTH})),
+
+def _digit_windows(view: TextView) -> bool:
+    """The number recognizers search the digit windows only: none, nothing to find."""
+    return bool(view.windows)
+
+
+def _ip_candidates(view: TextView) -> bool:
+    """IPv4 addresses lie in digit windows; an IPv6 address has colons."""
+    return bool(view.windows) or ":" in view.text
+
+
+# Each recognizer, the finding types it produces, and the prefilter it needs to pass (None:
+# its own test is as cheap as any shared one).
+_RECOGNIZERS: tuple[tuple[Recognizer, frozenset[str], Prefilter | None], ...] = (
+    (credentials.find_secrets, frozenset({SECRET}), None),
+    (pii.find_emails, frozenset({EMAIL}), None),
+    (pii.find_ibans, frozenset({IBAN}), _digit_windows),
+    (pii.find_nirs, frozenset({NIR}), _digit_windows),
+    (pii.find_cards, frozenset({CREDIT_CARD}), _digit_windows),
+    (pii.find_company_ids, frozenset({SIREN, SIRET}), _digit_windows),
+    (pii.find_phones, frozenset({PHONE}), _digit_windows),
+    (pii.find_ips, frozenset({IP_ADDRESS}), _ip_candidates),
+    (pii.find_birth_dates, frozenset({DATE_OF_BIRTH}), None),
+    (pii.find_addresses, frozenset({ADDRESS}), None),
+    (sensitivity.find_markers, frozenset({CONFIDENTIALITY_MARKER}), None),
+    (sensitivity.find_health, frozenset({HEALTH}), None),
 )
 
-FAST_PATH_TYPES: frozenset[str] = frozenset().union(*(types for _, types in _RECOGNIZERS))
+FAST_PATH_TYPES: frozenset[str] = frozenset().union(*(types for _, types, _ in _RECOGNIZERS))
 
 
 class EntityScanner:
@@ -55,19 +76,31 @@ class EntityScanner:
     Built once (per policy set) and shared: it holds no per-request state.
     """
 
-    __slots__ = ("_recognizers", "types")
+    __slots__ = ("_groups", "types")
 
     def __init__(self, types: Iterable[str] | None = None) -> None:
         wanted = FAST_PATH_TYPES if types is None else frozenset(types) & FAST_PATH_TYPES
         self.types = wanted
-        self._recognizers = tuple(fn for fn, kinds in _RECOGNIZERS if kinds & wanted)
+        # Consecutive recognizers under one prefilter form a group: the prefilter is asked
+        # once for all of them, and the recognizers keep their order.
+        groups: list[tuple[Prefilter | None, list[Recognizer]]] = []
+        for fn, kinds, prefilter in _RECOGNIZERS:
+            if not kinds & wanted:
+                continue
+            if groups and groups[-1][0] is prefilter and prefilter is not None:
+                groups[-1][1].append(fn)
+            else:
+                groups.append((prefilter, [fn]))
+        self._groups = tuple((prefilter, tuple(fns)) for prefilter, fns in groups)
 
     def scan(self, text: str | TextView) -> list[Finding]:
         """Findings in ``text``, sorted by start, without overlaps."""
         view = text if isinstance(text, TextView) else TextView(text)
         out: list[Finding] = []
-        for fn in self._recognizers:
-            fn(view, out)
+        for prefilter, recognizers in self._groups:
+            if prefilter is None or prefilter(view):
+                for fn in recognizers:
+                    fn(view, out)
         if not out:
             return out
         if len(self.types) != len(FAST_PATH_TYPES):
