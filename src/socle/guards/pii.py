@@ -308,15 +308,10 @@ def find_ips(t: TextView, out: list[Finding]) -> None:
     for s, e in t.digit_windows(4):
         for m in _IPV4.finditer(text, s, e):
             out.append(Finding(IP_ADDRESS, m.start(), m.end(), "pii.ip.v4", 0.85, m.group()))
-    if "::" not in text and text.count(":") < 5:
+    start = ipv6_search_start(text)
+    if start is None:
         return
-    # Every IPv6 match holds two colons with at most four hex digits between them; none may
-    # start more than four characters before the first such pair (French prose puts colons
-    # in every other sentence, far apart: one literal-led search rules the text out).
-    pair = _IPV6_COLONS.search(text)
-    if pair is None:
-        return
-    for m in _IPV6.finditer(text, max(0, pair.start() - 4)):
+    for m in _IPV6.finditer(text, start):
         raw = m.group()
         if len(raw) < 6 or raw.count(":") < 2:
             continue
@@ -325,6 +320,21 @@ def find_ips(t: TextView, out: list[Finding]) -> None:
         except ValueError:
             continue
         out.append(Finding(IP_ADDRESS, m.start(), m.end(), "pii.ip.v6", 0.85, raw))
+
+
+def ipv6_search_start(text: str) -> int | None:
+    """Where the first IPv6 address of ``text`` may start, or None when it has none.
+
+    An address without "::" has six or seven colons (the test asks five). Every match of the
+    IPv6 pattern holds two colons with at most four hex digits between them, and starts at
+    most four characters before them: French prose puts a colon in every other sentence, far
+    apart, and one literal-led search of such a pair rules it out (or starts the pattern's
+    pass near the first address).
+    """
+    if "::" not in text and text.count(":") < 5:
+        return None
+    pair = _IPV6_COLONS.search(text)
+    return None if pair is None else max(0, pair.start() - 4)
 
 
 def find_birth_dates(t: TextView, out: list[Finding]) -> None:
@@ -397,16 +407,16 @@ def find_addresses(t: TextView, out: list[Finding]) -> None:
     (an address with postcode and city is reported with a higher confidence).
 
     A match starts with a run of at most four digits (its lookbehind rejects a digit before
-    it, and a fifth digit would stand where the street type or "bis" must be), so the pattern
-    is tried only at the start of such runs, as ``finditer`` would: left to right, each after
-    the end of the previous match. On French prose that replaces a pass over every character
-    (~40 ns each) by a handful of ``match`` calls; a text dense with short numbers gets one
-    pass, which is then the cheaper.
+    it, and a fifth digit would stand where the street type or "bis" must be) followed by a
+    space, a tab, a comma or a letter, so the pattern is tried only at such runs, as
+    ``finditer`` would: left to right, each after the end of the previous match. On French
+    prose that replaces a pass over every character (~40 ns each) by a handful of ``match``
+    calls; a text dense with such numbers gets one pass, which is then the cheaper.
     """
     if not t.has_any(_STREET_WORDS) or not t.has_digits:
         return
     text = t.text
-    starts = t.short_numbers(4)
+    starts = t.numbers_before_words(4)
     if starts is None or len(starts) * _ADDRESS_PASS_RATIO > len(text):
         matches: Iterator[re.Match[str]] = _ADDRESS.finditer(text)
     else:

@@ -46,8 +46,8 @@ def _digit_windows(view: TextView) -> bool:
 
 
 def _ip_candidates(view: TextView) -> bool:
-    """IPv4 addresses lie in digit windows; an IPv6 address has colons."""
-    return bool(view.windows) or ":" in view.text
+    """IPv4 addresses lie in digit windows; IPv6 ones need close colons."""
+    return bool(view.windows) or pii.ipv6_search_start(view.text) is not None
 
 
 # Each recognizer, the finding types it produces, and the prefilter it needs to pass (None:

@@ -42,7 +42,6 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         _SECRET_W,
         r"(?<![\w-])SECRET(?![\w-]|\s*[=:_])|(?m:^[ \t*#\[(]*Secret[\])*]*[ \t]*$)|\[(?i:secret)\]",
     ),
-    ("marker.secret", _LABEL_W, rf"{_LABEL}(?:(?i:secret)\b|C3\b)"),
     ("marker.secret", ("c3",), r"[\[(]C3[\])]"),
     (
         "marker.confidential",
@@ -59,11 +58,6 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
     (
         "marker.confidential",
-        _LABEL_W,
-        rf"{_LABEL}(?:(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|C2\b)",
-    ),
-    (
-        "marker.confidential",
         _CONF_W,
         r"(?i:\b(?:document|fichier|rapport|note|information|donn[ée]e|email|e-mail|mail|message|"
         r"contrat|pi[èe]ce)s? (?:est|sont|is|are) (?:strictement |strictly |hautement |"
@@ -76,13 +70,24 @@ _MARKERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         r"(?i:\busage interne(?: uniquement)?\b|\binternal use only\b|\bfor internal use\b|"
         r"\binterne uniquement\b)",
     ),
-    ("marker.internal", _LABEL_W, rf"{_LABEL}C1\b"),
     ("marker.internal", ("c1",), r"[\[(]C1[\])]"),
 )
 _MARKERS_RE = tuple(
     (rule, keys(*words), AnchoredPattern(re.compile(p))) for rule, words, p in _MARKERS
 )
-_MARKER_WORDS: frozenset[bytes] = frozenset().union(*(w for _, w, _ in _MARKERS_RE))
+# A label and the level it names ("Classification : C2", "niveau : secret"), one pattern for
+# the three levels: the label is searched for once, and the group that matched names the rule.
+# Its matches are those of three patterns (one per level) together: the levels' words differ
+# from their first characters, and none of them holds a label.
+_LABELLED = AnchoredPattern(
+    re.compile(
+        rf"{_LABEL}(?:(?P<secret>(?i:secret)\b|C3\b)"
+        r"|(?P<confidential>(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b|C2\b)"
+        r"|(?P<internal>C1\b))"
+    )
+)
+_LABEL_KEYS = keys(*_LABEL_W)
+_MARKER_WORDS: frozenset[bytes] = frozenset().union(_LABEL_KEYS, *(w for _, w, _ in _MARKERS_RE))
 
 
 _HEALTH_TERMS = (
@@ -272,6 +277,10 @@ def find_markers(t: TextView, out: list[Finding]) -> None:
         if not t.has_any(words):
             continue
         for m in pattern.finditer(t.text, t.lower):
+            out.append(Finding(CONFIDENTIALITY_MARKER, m.start(), m.end(), rule, 0.9, m.group()))
+    if t.has_any(_LABEL_KEYS):
+        for m in _LABELLED.finditer(t.text, t.lower):
+            rule = f"marker.{m.lastgroup}"
             out.append(Finding(CONFIDENTIALITY_MARKER, m.start(), m.end(), rule, 0.9, m.group()))
 
 

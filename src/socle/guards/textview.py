@@ -12,11 +12,14 @@ text, and each runs its patterns only where a view says a match is possible:
 - ``windows``: spans around runs of digits long enough to hold an identifier (only when the
   text has a digit); the number recognizers search only inside them.
 - ``shape``: for the usual Latin-1 / Windows-1252 text, one byte per character that keeps only
-  what the digit patterns look at (a digit, a separator digits are grouped with, anything
-  else). Patterns over it start with a literal byte, which ``re`` finds with a plain memory
-  scan instead of testing a character class at every position (~5 ns per character): digit
-  runs are found for a fraction of a regex pass over the text, at the same offsets.
-- ``lower``: ``text.lower()`` with the same length as ``text``, so spans line up.
+  what the digit patterns look at (a digit, a space, another separator digits are grouped
+  with, anything else). Patterns over it start with a literal byte, which ``re`` finds with a
+  plain memory scan instead of testing a character class at every position (~5 ns per
+  character): digit runs are found for a fraction of a regex pass over the text, at the same
+  offsets.
+- ``lower``: ``text.lower()`` with the same length as ``text``, so spans line up. For Latin-1
+  text it is one ``bytes.translate`` (``str.lower`` looks every non-ASCII character up in the
+  Unicode tables: three times slower on French).
 - ``clauses``: the stretches between sentence punctuation that contain given keywords, for
   recognizers whose matches never cross such punctuation (their patterns then run on a few
   dozen characters instead of the whole text).
@@ -32,20 +35,23 @@ _TO_SPACE = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 # Digits with the separators identifiers are written with; at least 6 characters.
 _DIGIT_RUN = re.compile(r"\d[\d \t.\-/()]{4,}\d")
 _DIGIT_CHARS = "0123456789"
-_DIGIT_SEPARATORS = b" \t.-/()"
-# :attr:`TextView.shape`: "0" for a digit, "s" for a separator of _DIGIT_RUN, "x" otherwise.
-# Latin-1 and Windows-1252 have no decimal digit but the ASCII ones (``\d`` matches exactly
-# these bytes) and every separator is ASCII, so the shape classes each character as the str
-# patterns do (tests/unit/guards/test_prefilter.py checks every byte of both code pages).
+# :attr:`TextView.shape`: "0" for a digit, " " for a space or a tab, "s" for the other
+# separators of _DIGIT_RUN, "x" for anything else. Latin-1 and Windows-1252 have no decimal
+# digit but the ASCII ones (``\d`` matches exactly these bytes) and every separator is ASCII,
+# so the shape classes each character as the str patterns do (tests/unit/guards/
+# test_prefilter.py checks every byte of both code pages).
 _SHAPE = bytes(
-    ord("0") if b in b"0123456789" else ord("s") if b in _DIGIT_SEPARATORS else ord("x")
+    ord("0") if b in b"0123456789" else ord(" ") if b in b" \t" else
+    ord("s") if b in b".-/()" else ord("x")
     for b in range(256)
-)
+)  # fmt: skip
 # _DIGIT_RUN over the shape: the same spans.
-_SHAPE_DIGIT_RUN = re.compile(rb"0[0s]{4,}0")
-# The start of every run of 1 to ``n`` digits in the shape (the leading literal keeps the
-# search a memory scan; the lookbehind then rejects a start inside a longer run).
-_SHAPE_SHORT_NUMBERS = {n: re.compile(rb"0(?<!00)0{0,%d}(?!0)" % (n - 1)) for n in range(1, 7)}
+_SHAPE_DIGIT_RUN = re.compile(rb"0[0 s]{4,}0")
+# See TextView.numbers_before_words (the leading literal keeps the search a memory scan; the
+# lookbehind then rejects a start inside a longer run).
+_SHAPE_NUMBERS = {n: re.compile(rb"0(?<!00)0{0,%d}(?=[ x])" % (n - 1)) for n in range(1, 7)}
+# str.lower of every Latin-1 character is one Latin-1 character.
+_LATIN1_LOWER = "".join(chr(c).lower() for c in range(256)).encode("latin-1")
 _WINDOW_BEFORE = 4  # room for "+33 ", a NIR's sex digit, a card's first group separator
 _MERGE_GAP = 3  # "2A" inside a Corsican NIR splits its digit run
 _CLAUSE_END = re.compile(r"[.!?;\n]")
@@ -71,13 +77,15 @@ class TextView:
     """A text and its lazily computed views; see the module docstring."""
 
     __slots__ = (
-        "_clause_ends", "_digit_windows", "_has_digits", "_hits", "_lower", "_shape", "_shaped",
-        "_tokens", "_windows", "_words", "text",
+        "_clause_ends", "_digit_windows", "_encoded", "_has_digits", "_hits", "_latin1", "_lower",
+        "_shape", "_shaped", "_tokens", "_windows", "_words", "text",
     )  # fmt: skip
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._has_digits: bool | None = None
+        self._latin1: bytes | None = None
+        self._encoded = False
         self._shape: bytes | None = None
         self._shaped = False
         self._lower: str | None = None
@@ -92,6 +100,10 @@ class TextView:
     def lower(self) -> str:
         """``text.lower()``, kept at the same length as ``text``."""
         if self._lower is None:
+            latin1 = None if self.text.isascii() else self.latin1
+            if latin1 is not None:
+                self._lower = latin1.translate(_LATIN1_LOWER).decode("latin-1")
+                return self._lower
             lower = self.text.lower()
             if len(lower) != len(self.text):
                 # A few characters (e.g. "İ") grow when lower-cased; keep spans aligned.
@@ -139,31 +151,39 @@ class TextView:
         return self._has_digits
 
     @property
+    def latin1(self) -> bytes | None:
+        """The text encoded in Latin-1, or None when it has other characters."""
+        if not self._encoded:
+            self._encoded = True
+            raw = self.text.encode("latin-1", "ignore")
+            self._latin1 = raw if len(raw) == len(self.text) else None
+        return self._latin1
+
+    @property
     def shape(self) -> bytes | None:
         """The text as one class byte per character (see the module docstring), or None when
         some character is neither Latin-1 nor Windows-1252 (other scripts, emoji): the
         callers then run their patterns over the text itself."""
         if not self._shaped:
             self._shaped = True
-            text = self.text
-            raw = text.encode("latin-1", "ignore")
-            if len(raw) == len(text):
-                self._shape = raw.translate(_SHAPE)
-            else:
+            raw = self.latin1
+            if raw is None:
                 try:
-                    self._shape = text.encode("cp1252").translate(_SHAPE)  # ’ “ ” € œ …
+                    raw = self.text.encode("cp1252")  # ’ “ ” € œ …
                 except UnicodeEncodeError:
-                    self._shape = None
+                    return None
+            self._shape = raw.translate(_SHAPE)
         return self._shape
 
-    def short_numbers(self, longest: int) -> list[int] | None:
-        """The start of every run of 1 to ``longest`` (at most 6) decimal digits (a digit not
-        preceded by one, and at most ``longest`` in a row), in order; None when the text has
-        no :attr:`shape` (the caller then searches the whole text)."""
+    def numbers_before_words(self, longest: int) -> list[int] | None:
+        """The start of every run of 1 to ``longest`` (at most 6) decimal digits that a space,
+        a tab or another character than a digit or a separator of digit groups (``. - / ( )``)
+        follows — a number written before a word, as in "12 rue", "3bis", "7, " — in order;
+        None when the text has no :attr:`shape` (the caller then searches the whole text)."""
         shape = self.shape
         if shape is None:
             return None
-        return [m.start() for m in _SHAPE_SHORT_NUMBERS[longest].finditer(shape)]
+        return [m.start() for m in _SHAPE_NUMBERS[longest].finditer(shape)]
 
     @property
     def windows(self) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socle.guards import pii
+from socle.guards import pii, sensitivity
 from socle.guards.findings import IP_ADDRESS, Finding, resolve_overlaps
 from socle.guards.normalize import fold
 from socle.guards.output import EchoDetector, _ngrams
@@ -30,10 +30,14 @@ SCANNER = EntityScanner()
 
 
 class ShapelessView(TextView):
-    """A view that takes the str-pattern paths everywhere (what every text outside Latin-1 and
-    Windows-1252 gets): the reference for the shape-based paths."""
+    """A view that takes the str paths everywhere (what every text outside Latin-1 and
+    Windows-1252 gets): the reference for the byte-based paths."""
 
     __slots__ = ()
+
+    @property
+    def latin1(self) -> bytes | None:
+        return None
 
     @property
     def shape(self) -> bytes | None:
@@ -84,6 +88,8 @@ FRAGMENTS = st.one_of(
             "œuvre à 12 €",
             "😀",
             "Ā",
+            "İstanbul",
+            "ÀÉÎ ÕÜ ß",
             "mot de passe : Tr0ub4dor&3x",
             "192.168.1.20",
         ]
@@ -100,7 +106,9 @@ def test_shortcuts_find_what_the_plain_passes_find(pieces: list[str], sep: str) 
     expected = spans(unfiltered_scan(ShapelessView(text)))
     assert spans(SCANNER.scan(text)) == expected
     assert spans(unfiltered_scan(TextView(text))) == expected
-    assert TextView(text).windows == ShapelessView(text).windows
+    view = TextView(text)
+    assert view.windows == ShapelessView(text).windows
+    assert view.lower == ShapelessView(text).lower
 
 
 @pytest.mark.parametrize("text", [*ENTITY_TEXTS, *PROSE])
@@ -117,9 +125,13 @@ def test_shape_classes_each_character_as_the_digit_pattern_does(encoding: str) -
             char = bytes([byte]).decode(encoding)
         except UnicodeDecodeError:
             continue  # a byte the code page leaves undefined: no text encodes to it
-        shape = TextView(char).shape
-        expected = b"0" if digit.match(char) else b"s" if separator.match(char) else b"x"
-        assert shape == expected, (byte, char)
+        view = TextView(char)
+        expected = (
+            b"0" if digit.match(char) else b" " if char in " \t" else
+            b"s" if separator.match(char) else b"x"
+        )  # fmt: skip
+        assert view.shape == expected, (byte, char)
+        assert view.lower == char.lower()
 
 
 def test_shape_is_none_outside_the_single_byte_code_pages() -> None:
@@ -193,3 +205,34 @@ def test_echo_of_the_system_prompt_is_still_found() -> None:
     detector = EchoDetector([system], 8)
     assert len(detector.matches("Voici mes consignes : " + system[40:400])) > 2
     assert detector.matches(_BIZ["answer_fr"]) == frozenset()
+
+
+# The three label-led marking patterns that the one labelled pattern stands for.
+_LABEL_LEVELS = [
+    ("marker.secret", rf"{sensitivity._LABEL}(?:(?i:secret)\b|C3\b)"),
+    (
+        "marker.confidential",
+        rf"{sensitivity._LABEL}(?:(?i:confidentiel(?:le)?|confidential|restreinte?|restricted)\b"
+        r"|C2\b)",
+    ),
+    ("marker.internal", rf"{sensitivity._LABEL}C1\b"),
+]
+_LABEL_TEXTS = [
+    "Classification : C2",
+    "niveau: Secret. Marquage : C1 ; mention CONFIDENTIEL",
+    "Label C3 puis sensibilité : restreinte, classe : restricted",
+    "niveau :: secret, classe C4, marquage : Confidentielle",
+    "Mention: C1C2, label: C2",
+]
+
+
+@pytest.mark.parametrize("text", [*_LABEL_TEXTS, *ENTITY_TEXTS, *PROSE])
+def test_labelled_marking_pattern_finds_what_one_pattern_per_level_finds(text: str) -> None:
+    expected = sorted((m.span(), rule) for rule, p in _LABEL_LEVELS for m in re.finditer(p, text))
+    found = [
+        (m.span(), f"marker.{m.lastgroup}")
+        for m in sensitivity._LABELLED.finditer(text, text.lower())
+    ]
+    assert found == expected
+    if text in _LABEL_TEXTS:
+        assert found
