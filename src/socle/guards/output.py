@@ -57,7 +57,7 @@ class EchoDetector:
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
-        self._words = [fold(text).split() for text in system_texts]
+        self._words = [folded_words(text) for text in system_texts]
         self._shingles = frozenset(chain.from_iterable(_ngrams(w, n) for w in self._words))
         self._in_vocabulary = frozenset(chain.from_iterable(self._words)).__contains__
         self._seeds: frozenset[Shingle] | None = None  # only streams need them: built then
@@ -73,8 +73,11 @@ class EchoDetector:
     def started(self, text: str) -> bool:
         """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
         starting, and a stream holds its full window until it is decided."""
+        return self.started_in(folded_words(text))
+
+    def started_in(self, words: list[str]) -> bool:
+        """:meth:`started` for a text's :func:`folded_words`."""
         k = _ECHO_SEED_WORDS
-        words = fold(text).split()
         if not self._may_share(words, k):
             return False
         seeds = self._seeds
@@ -84,10 +87,18 @@ class EchoDetector:
 
     def matches(self, text: str) -> frozenset[Shingle]:
         """The system-prompt shingles (word tuples) that occur in ``text``."""
-        words = fold(text).split()
+        return self.matches_in(folded_words(text))
+
+    def matches_in(self, words: list[str]) -> frozenset[Shingle]:
+        """:meth:`matches` for a text's :func:`folded_words`."""
         if not self._may_share(words, self._n):
             return _NO_SHINGLES
         return self._shingles.intersection(_ngrams(words, self._n))
+
+
+def folded_words(text: str) -> list[str]:
+    """The words the echo check compares: those of :func:`~socle.guards.normalize.fold`."""
+    return fold(text).split()
 
 
 _NO_SHINGLES: frozenset[Shingle] = frozenset()
@@ -175,6 +186,9 @@ class StreamGuard:
     in_key_block: bool = False  # a masked private key block whose END line has not come yet
     echo_hits: set[Shingle] = field(default_factory=set)
     decisions: list[Decision] = field(default_factory=list)
+    # The last text the echo checks folded, and its words: both checks of one feed ask for
+    # the same text (the context and what is pending), and folding is most of their cost.
+    _folded: tuple[str, list[str]] = field(default=("", []), init=False, repr=False)
 
     def feed(self, text: str) -> str:
         """Text safe to release after ``text`` arrived ("" while it is held back)."""
@@ -193,7 +207,7 @@ class StreamGuard:
         pending = self.pending
         floor = len(pending) - self.holdback  # the hard cap on what is held
         echo = self.check.echo
-        if echo and (self.echo_hits or echo.started(self.context + pending)):
+        if echo and (self.echo_hits or echo.started_in(self._words(self.context + pending))):
             return floor  # an echo in progress: hold the whole window for the echo check
         return max(safe_cut(pending), floor)
 
@@ -248,6 +262,11 @@ class StreamGuard:
         self.pending = full[cut:]
         return out
 
+    def _words(self, text: str) -> list[str]:
+        if self._folded[0] != text:
+            self._folded = (text, folded_words(text))
+        return self._folded[1]
+
     def _skip_key_block(self, final: bool) -> bool:
         """Drop the rest of a masked private key block; True once its END line has passed
         (what follows is checked as usual)."""
@@ -268,7 +287,7 @@ class StreamGuard:
         if not echo:
             return None
         before = len(self.echo_hits)
-        self.echo_hits |= echo.matches(full)
+        self.echo_hits |= echo.matches_in(self._words(full))
         need = self.check.policy.echo_min_matches
         if before < need <= len(self.echo_hits):
             action = self.check.leak_action()
