@@ -6,10 +6,11 @@ candidates only.
 
 On ordinary prose most of those tests fail, and then the Python call of each recognizer costs
 as much as its test. So the scanner first asks, once per text, the questions that several
-recognizers share (:data:`_PREFILTERS`): a recognizer whose prefilter says no is not called.
-A prefilter only ever skips a recognizer that could not have found anything — it tests a
-necessary condition of every match, never a new one (tests/unit/guards/test_prefilter.py
-compares prefiltered and unfiltered scans).
+recognizers share (the prefilters of :data:`_RECOGNIZERS`, answered from the text's cached
+views): a recognizer whose prefilter says no is not called. A prefilter only ever skips a
+recognizer that could not have found anything — it tests a necessary condition of every
+match, never a new one (tests/unit/guards/test_prefilter.py compares prefiltered and
+unfiltered scans).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ Recognizer = Callable[[TextView, list[Finding]], None]
 Prefilter = Callable[[TextView], bool]
 
 
-def _digit_windows(view: TextView) -> bool:
+def _has_digit_windows(view: TextView) -> bool:
     """The number recognizers search the digit windows only: none, nothing to find."""
     return bool(view.windows)
 
@@ -55,11 +56,11 @@ def _ip_candidates(view: TextView) -> bool:
 _RECOGNIZERS: tuple[tuple[Recognizer, frozenset[str], Prefilter | None], ...] = (
     (credentials.find_secrets, frozenset({SECRET}), None),
     (pii.find_emails, frozenset({EMAIL}), None),
-    (pii.find_ibans, frozenset({IBAN}), _digit_windows),
-    (pii.find_nirs, frozenset({NIR}), _digit_windows),
-    (pii.find_cards, frozenset({CREDIT_CARD}), _digit_windows),
-    (pii.find_company_ids, frozenset({SIREN, SIRET}), _digit_windows),
-    (pii.find_phones, frozenset({PHONE}), _digit_windows),
+    (pii.find_ibans, frozenset({IBAN}), _has_digit_windows),
+    (pii.find_nirs, frozenset({NIR}), _has_digit_windows),
+    (pii.find_cards, frozenset({CREDIT_CARD}), _has_digit_windows),
+    (pii.find_company_ids, frozenset({SIREN, SIRET}), _has_digit_windows),
+    (pii.find_phones, frozenset({PHONE}), _has_digit_windows),
     (pii.find_ips, frozenset({IP_ADDRESS}), _ip_candidates),
     (pii.find_birth_dates, frozenset({DATE_OF_BIRTH}), None),
     (pii.find_addresses, frozenset({ADDRESS}), None),

@@ -77,8 +77,9 @@ _MARKERS_RE = tuple(
 )
 # A label and the level it names ("Classification : C2", "niveau : secret"), one pattern for
 # the three levels: the label is searched for once, and the group that matched names the rule.
-# Its matches are those of three patterns (one per level) together: the levels' words differ
-# from their first characters, and none of them holds a label.
+# Its matches are those of three patterns (one per level) together: after a label at most one
+# level's word can match (they differ within their first two characters), and no level's word
+# holds a label, so no match of one level overlaps (and hides) one of another.
 _LABELLED = AnchoredPattern(
     re.compile(
         rf"{_LABEL}(?:(?P<secret>(?i:secret)\b|C3\b)"
