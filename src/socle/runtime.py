@@ -217,5 +217,5 @@ def _request_id(candidate: str | None) -> str:
     if candidate and len(candidate) <= 128 and set(candidate) <= _REQUEST_ID_CHARS:
         return candidate
     # 96 random bits from the process's PRNG (reseeded in every forked worker): an identifier,
-    # not a secret, and a syscall cheaper than secrets.token_hex on every request.
+    # not a secret, so no os.urandom system call (secrets.token_hex) on every request.
     return f"req_{random.getrandbits(96):024x}"

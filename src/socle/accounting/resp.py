@@ -203,17 +203,13 @@ class RespClient:
 
     async def execute(self, *command: Arg) -> Any:
         """Run one command; its reply with strings decoded (UTF-8)."""
-        connection = self._connection
-        if connection is None or connection.lost:
-            connection = await self._connect()
+        connection = self._live() or await self._connect()
         return await connection.send(_pack(command))
 
     async def evalsha(self, script: LuaScript, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
         """Run a script by its SHA1, loading it first if Redis does not have it (NOSCRIPT)."""
         command = _pack(("EVALSHA", script.sha, len(keys), *keys, *args))
-        connection = self._connection
-        if connection is None or connection.lost:
-            connection = await self._connect()
+        connection = self._live() or await self._connect()
         try:
             return await connection.send(command)
         except NoScriptError:
@@ -240,10 +236,15 @@ class RespClient:
             connection.abort(RedisConnectionError, "Client closed.")
             await connection.closed
 
+    def _live(self) -> _Connection | None:
+        """The open connection, if it is still up (checked without a coroutine on each call)."""
+        connection = self._connection
+        return connection if connection is not None and not connection.lost else None
+
     async def _connect(self) -> _Connection:
         """The live connection, or a new one; concurrent callers share one attempt."""
-        connection = self._connection
-        if connection is not None and not connection.lost:
+        connection = self._live()
+        if connection is not None:
             return connection
         if self._closed:
             raise RedisConnectionError("Client closed.")

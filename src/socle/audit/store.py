@@ -32,7 +32,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from socle.audit.checkpoint import CheckpointRow
-from socle.store.database import Database, is_sqlite
+from socle.store.database import SQLITE_JOURNAL_PRAGMAS, Database, is_sqlite
 from socle.store.models.audit import AuditChain
 
 RECORD_COLUMNS = (
@@ -199,9 +199,8 @@ class SqliteStore:
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        # The same journal settings as socle.store.database, for the same file.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        for pragma in SQLITE_JOURNAL_PRAGMAS:  # as every connection to the file
+            conn.execute(pragma)
         conn.execute("PRAGMA busy_timeout=0")
         conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
@@ -326,9 +325,7 @@ class SqliteStore:
 
     async def _pause_for_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
         """Checkpoint with no commit in between, so the WAL restarts at the next commit."""
-        if self._background is not None:
-            with contextlib.suppress(Exception):
-                await self._background
+        await self._background_finished()
         busy, frames, copied = await loop.run_in_executor(self._executor, self._final_checkpoint)
         self.checkpoints += 1
         if busy or copied < frames:
@@ -347,10 +344,14 @@ class SqliteStore:
         self._conn = self._checkpointer = None
         self._index.close()
 
-    async def close(self) -> None:
+    async def _background_finished(self) -> None:
+        """Wait for a background checkpoint in progress (its failure is logged when it ends)."""
         if self._background is not None:
             with contextlib.suppress(Exception):
                 await self._background
+
+    async def close(self) -> None:
+        await self._background_finished()
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 

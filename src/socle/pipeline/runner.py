@@ -55,7 +55,7 @@ class Pipeline:
         # them: a dozen coroutine round trips per request).
         self._before = tuple((s, _overrides(s, "before_call")) for s in self.stages)
         self._on_response = tuple(s for s in self.stages if _overrides(s, "on_response"))
-        self._finishes = tuple(_overrides(s, "finish") for s in self.stages)
+        self._finishers = tuple((s, _overrides(s, "finish")) for s in self.stages)
 
     async def _finish(
         self, ctx: RequestContext, started: int, error: GatewayError | None
@@ -80,7 +80,7 @@ class Pipeline:
         self, ctx: RequestContext, started: int, error: GatewayError | None
     ) -> GatewayError | None:
         failure: GatewayError | None = None
-        for stage, finishes in zip(self.stages[:started], self._finishes, strict=False):
+        for stage, finishes in self._finishers[:started]:
             if not finishes:
                 continue
             try:
