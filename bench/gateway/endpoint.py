@@ -55,5 +55,6 @@ class Endpoint:
         """The wrk script of a scenario for this system, written into ``directory``."""
         path = directory / f"{self.system}-w{self.workers}-{scenario}.lua"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(lua_script(payloads.request_bytes(scenario), self.api_key))
+        template = payloads.request_template(scenario)
+        path.write_text(lua_script(template, self.api_key, serial=payloads.SERIAL))
         return path

@@ -40,10 +40,19 @@ _USER_PII = (
 SCENARIOS = ("chat", "pii", "stream")
 """``chat``: plain request; ``pii``: with personal data; ``stream``: ``stream: true``."""
 
+SERIAL = "@SERIAL@"
+"""Placeholder in the user message that the load generator replaces with a request number.
 
-def request_body(scenario: str, *, marker: str | None = None) -> dict[str, Any]:
-    """The OpenAI chat request of a scenario; ``marker`` tags a paced stream for its timings."""
-    user = _USER_PII if scenario == "pii" else _USER
+Real traffic never sends the same question twice, while the system prompt and the earlier
+turns of a conversation do come back: with a serial in the last user message, Socle's scan
+cache (which keeps the results of texts seen before) helps the system prompt only, as it would
+in production, instead of hiding the cost of scanning the question."""
+
+
+def request_body(scenario: str, *, marker: str | None = None, serial: str = "0") -> dict[str, Any]:
+    """The OpenAI chat request of a scenario; ``marker`` tags a paced stream for its timings;
+    ``serial`` numbers the question (see :data:`SERIAL`)."""
+    user = (_USER_PII if scenario == "pii" else _USER) + f" (demande n° {serial})"
     body: dict[str, Any] = {
         "model": CHAT_MODEL,
         "messages": [
@@ -61,8 +70,13 @@ def request_body(scenario: str, *, marker: str | None = None) -> dict[str, Any]:
 
 
 def request_bytes(scenario: str) -> bytes:
-    """``request_body`` serialised once."""
+    """``request_body`` serialised once (question number 0), for single check requests."""
     return orjson.dumps(request_body(scenario))
+
+
+def request_template(scenario: str) -> bytes:
+    """``request_body`` serialised with :data:`SERIAL` where each request puts its number."""
+    return orjson.dumps(request_body(scenario, serial=SERIAL))
 
 
 _ANSWER = (

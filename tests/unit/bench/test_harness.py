@@ -6,12 +6,15 @@ started for real on loopback, and skipped with a reason when nginx or wrk is not
 
 from __future__ import annotations
 
+import http.server
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +68,15 @@ def test_payloads_are_valid_openai_messages() -> None:
     events = payloads.stream_bytes(40).split(b"\n\n")
     assert events[-2:] == [b"data: [DONE]", b""]
     assert len(events) == 1 + 40 + 3 + 1  # role, content, finish + usage + [DONE], trailing
+
+
+def test_request_template_numbers_the_question_only() -> None:
+    template = orjson.loads(payloads.request_template("chat"))
+    plain = orjson.loads(payloads.request_bytes("chat"))
+    assert template["messages"][0] == plain["messages"][0]  # the system prompt never changes
+    assert template["messages"][1]["content"].endswith(f"(demande n° {payloads.SERIAL})")
+    with pytest.raises(ValueError, match="exactly once"):
+        lua_script(b'{"a": 1}', None, serial=payloads.SERIAL)
 
 
 def test_lua_script_carries_body_and_key() -> None:
@@ -214,3 +226,38 @@ def test_wrk_on_nginx_counts_requests_and_errors(group: ServiceGroup, tmp_path: 
     bad = run_wrk(f"{upstream.origin}/missing", script, connections=4, duration_s=1)
     assert bad.errors["non_2xx"] == bad.statuses["404"] > 0
     assert "404" in bad.first_error_body
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="needs wrk")
+def test_wrk_serial_script_sends_a_new_question_every_time(tmp_path: Path) -> None:
+    bodies: list[bytes] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        script = tmp_path / "serial.lua"
+        template = payloads.request_template("chat")
+        script.write_text(lua_script(template, None, serial=payloads.SERIAL))
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1/chat/completions"
+        result = run_wrk(url, script, connections=2, duration_s=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.requests > 20 and not result.errors
+    questions = [orjson.loads(body)["messages"][1]["content"] for body in bodies]
+    assert len(set(questions)) == len(questions) == len(bodies)
+    assert all(re.search(r"\(demande n° 1-\d+\)$", q) for q in questions)
