@@ -97,14 +97,79 @@ def fold(text: str, confusables: bool = True) -> str:
     none); then NFKD splits accents off and the ASCII encoding drops them (and whatever else is
     not ASCII: the patterns are ASCII).
     """
-    if not text.isascii():
-        if confusables and not _windows_1252(text) and _NON_LATIN_LETTER.search(text):
-            text = text.translate(_CONFUSABLES)
-        for quote, plain in _QUOTES:  # eight substring tests cost less than one class search
-            if quote in text:
-                text = text.replace(quote, plain)
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(text.lower().split())
+    return " ".join(_fold_chars(text, confusables).split())
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of :func:`fold` (``fold(text).split()``, without joining them first)."""
+    return _fold_chars(text, True).split()
+
+
+def _fold_chars(text: str, confusables: bool) -> str:
+    """:func:`fold` before its whitespace is normalised."""
+    if text.isascii():
+        return text.lower()
+    single = _fold_single_byte(text)
+    return single if single is not None else _fold_unicode(text, confusables)
+
+
+def _fold_unicode(text: str, confusables: bool) -> str:
+    """:func:`_fold_chars` of any text (the reference the single-byte path agrees with)."""
+    if confusables and not _windows_1252(text) and _NON_LATIN_LETTER.search(text):
+        text = text.translate(_CONFUSABLES)
+    for quote, plain in _QUOTES:  # eight substring tests cost less than one class search
+        if quote in text:
+            text = text.replace(quote, plain)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+def _fold_table(encoding: str) -> tuple[bytes, bytes]:
+    """``bytes.translate`` arguments that fold a text encoded in ``encoding`` (one byte per
+    character) character by character: the table maps a byte to the one ASCII character its
+    character folds to, or to 0x80 (not ASCII) when it folds to several; the deleted bytes
+    fold to nothing."""
+    table = bytearray(range(256))
+    delete = bytearray()
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode(encoding)
+        except UnicodeDecodeError:
+            continue  # a byte the code page leaves undefined: no text encodes to it
+        folded = _fold_unicode(char, confusables=False)
+        if not folded:
+            delete.append(byte)
+        else:
+            table[byte] = ord(folded) if len(folded) == 1 else 0x80
+    return bytes(table), bytes(delete)
+
+
+_LATIN1_FOLD = _fold_table("latin-1")
+_CP1252_FOLD = _fold_table("cp1252")
+
+
+def _fold_single_byte(text: str) -> str | None:
+    """:func:`_fold_unicode` of a Latin-1 or Windows-1252 text in one ``bytes.translate``, or
+    None for other texts (and the few with a character that folds to several, like ½ or …).
+
+    Folding works character by character: NFKD decomposes each character on its own and only
+    reorders combining marks, which the ASCII encoding drops anyway; ASCII lower-casing and the
+    quote mapping are per character; and these code pages hold no look-alike letter, so the
+    confusables never apply (tests/unit/guards/test_fold.py compares both paths).
+    """
+    raw = text.encode("latin-1", "ignore")  # the fast codec; ’ “ € œ are not Latin-1
+    if len(raw) != len(text) and "’" in text:
+        # The usual apostrophe of French text folds to "'" (done first, as the quote mapping).
+        text = text.replace("’", "'")
+        raw = text.encode("latin-1", "ignore")
+    table, delete = _LATIN1_FOLD
+    if len(raw) != len(text):
+        try:
+            raw = text.encode("cp1252")
+        except UnicodeEncodeError:
+            return None
+        table, delete = _CP1252_FOLD
+    folded = raw.translate(table, delete)
+    return folded.decode("ascii") if folded.isascii() else None
 
 
 def readings(

@@ -22,7 +22,7 @@ from itertools import chain, islice
 from socle.guards.config import Action
 from socle.guards.findings import PII_TYPES, SECRET, SYSTEM_PROMPT_LEAK, Finding
 from socle.guards.holdback import safe_cut
-from socle.guards.normalize import fold
+from socle.guards.normalize import fold_words
 from socle.guards.policy import ResolvedPolicy
 from socle.guards.pseudonym import canonical, mask
 from socle.guards.scanner import EntityScanner
@@ -57,7 +57,7 @@ class EchoDetector:
 
     def __init__(self, system_texts: list[str], n: int) -> None:
         self._n = n
-        self._words = [folded_words(text) for text in system_texts]
+        self._words = [fold_words(text) for text in system_texts]
         self._shingles = frozenset(chain.from_iterable(_ngrams(w, n) for w in self._words))
         self._in_vocabulary = frozenset(chain.from_iterable(self._words)).__contains__
         self._seeds: frozenset[Shingle] | None = None  # only streams need them: built then
@@ -73,10 +73,10 @@ class EchoDetector:
     def started(self, text: str) -> bool:
         """Whether ``text`` shares a run of a few words with the system prompt: an echo may be
         starting, and a stream holds its full window until it is decided."""
-        return self.started_in(folded_words(text))
+        return self.started_in(fold_words(text))
 
     def started_in(self, words: list[str]) -> bool:
-        """:meth:`started` for a text's :func:`folded_words`."""
+        """:meth:`started` for a text's :func:`~socle.guards.normalize.fold_words`."""
         k = _ECHO_SEED_WORDS
         if not self._may_share(words, k):
             return False
@@ -87,18 +87,13 @@ class EchoDetector:
 
     def matches(self, text: str) -> frozenset[Shingle]:
         """The system-prompt shingles (word tuples) that occur in ``text``."""
-        return self.matches_in(folded_words(text))
+        return self.matches_in(fold_words(text))
 
     def matches_in(self, words: list[str]) -> frozenset[Shingle]:
-        """:meth:`matches` for a text's :func:`folded_words`."""
+        """:meth:`matches` for a text's :func:`~socle.guards.normalize.fold_words`."""
         if not self._may_share(words, self._n):
             return _NO_SHINGLES
         return self._shingles.intersection(_ngrams(words, self._n))
-
-
-def folded_words(text: str) -> list[str]:
-    """The words the echo check compares: those of :func:`~socle.guards.normalize.fold`."""
-    return fold(text).split()
 
 
 _NO_SHINGLES: frozenset[Shingle] = frozenset()
@@ -264,7 +259,7 @@ class StreamGuard:
 
     def _words(self, text: str) -> list[str]:
         if self._folded[0] != text:
-            self._folded = (text, folded_words(text))
+            self._folded = (text, fold_words(text))
         return self._folded[1]
 
     def _skip_key_block(self, final: bool) -> bool:
