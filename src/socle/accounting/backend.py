@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from socle.accounting.config import BudgetRule, Period, Scope
 
@@ -57,9 +57,12 @@ class RateRef:
         return 60.0 / self.limit
 
 
-@dataclass(frozen=True, slots=True)
-class RateState:
-    """A rate limit's state after a decision, for the x-ratelimit-* headers."""
+class RateState(NamedTuple):
+    """A rate limit's state after a decision, for the x-ratelimit-* headers.
+
+    A named tuple, not a frozen dataclass: every rate limit of every request builds one, and a
+    tuple is built several times faster.
+    """
 
     ref: RateRef
     remaining: int

@@ -12,11 +12,12 @@ in any window of ``w`` seconds at most ``burst + floor(w / T)`` units are accept
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class GcraResult:
+class GcraResult(NamedTuple):
+    """One decision; a named tuple because every rate limit of every request builds one."""
+
     allowed: bool
     tat: float  # the new TAT when allowed, else the unchanged one
     retry_after: float | None  # seconds until the request could pass; None if it never can

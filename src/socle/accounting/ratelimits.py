@@ -8,6 +8,9 @@ from socle.accounting.backend import RateKind, RateRef, RateState
 from socle.accounting.config import RateLimit, RateLimits, Scope
 from socle.pipeline.context import Principal
 
+# Callers whose limits are kept resolved; past this many the cache starts over (bounded memory).
+_CACHE_LIMIT = 50_000
+
 
 class RatePlan:
     """Per-key and per-project limits, defaults overridden by id."""
@@ -23,26 +26,68 @@ class RatePlan:
                 *config.projects.values(),
             )
         )
+        self._callers: dict[tuple[str, str], CallerRates] = {}
 
     def refs(self, principal: Principal, tokens: int) -> tuple[RateRef, ...]:
         """The limits of this caller; ``tokens`` is what the request may use at most."""
         if not self.enabled:
             return ()
-        found: list[RateRef] = []
-        scopes: tuple[tuple[Scope, str, RateLimit], ...] = (
-            ("key", principal.key_id, self.config.keys.get(principal.key_id, self.config.key)),
+        ids = (principal.key_id, principal.project_id)
+        caller = self._callers.get(ids)
+        if caller is None:
+            if len(self._callers) >= _CACHE_LIMIT:
+                self._callers.clear()
+            caller = self._callers[ids] = CallerRates(self._limits(principal))
+        return caller.refs(tokens)
+
+    def _limits(self, principal: Principal) -> tuple[tuple[Scope, str, RateLimit], ...]:
+        config = self.config
+        return (
+            ("key", principal.key_id, config.keys.get(principal.key_id, config.key)),
             (
                 "project",
                 principal.project_id,
-                self.config.projects.get(principal.project_id, self.config.project),
+                config.projects.get(principal.project_id, config.project),
             ),
         )
-        for scope, scope_id, limit in scopes:
+
+
+class CallerRates:
+    """One caller's limits, resolved once: only the token weight changes between requests.
+
+    The request-count refs (weight 1) are built once and shared; the token refs are rebuilt
+    only when the request's token bound differs from the previous one of the same caller.
+    """
+
+    __slots__ = ("_refs", "_slots", "_tokens")
+
+    def __init__(self, limits: tuple[tuple[Scope, str, RateLimit], ...]) -> None:
+        # Per limit, in checking order: a finished ref (requests) or what a token ref needs.
+        slots: list[RateRef | tuple[str, Scope, str, int, int]] = []
+        for scope, scope_id, limit in limits:
             if limit.rpm:
-                found.append(_ref(scope, scope_id, "requests", limit.rpm, limit.burst_requests, 1))
+                slots.append(_ref(scope, scope_id, "requests", limit.rpm, limit.burst_requests, 1))
             if limit.tpm:
-                found.append(_ref(scope, scope_id, "tokens", limit.tpm, limit.burst_tokens, tokens))
-        return tuple(found)
+                key = f"{scope}:{scope_id}:tokens"
+                slots.append((key, scope, scope_id, limit.tpm, limit.burst_tokens or limit.tpm))
+        self._slots = tuple(slots)
+        self._tokens: int | None = None
+        self._refs: tuple[RateRef, ...] = ()
+
+    def refs(self, tokens: int) -> tuple[RateRef, ...]:
+        """The refs of a request that may use ``tokens`` tokens."""
+        if tokens == self._tokens:
+            return self._refs
+        refs = tuple(
+            [
+                slot
+                if isinstance(slot, RateRef)
+                else RateRef(slot[0], slot[1], slot[2], "tokens", slot[3], slot[4], tokens)
+                for slot in self._slots
+            ]
+        )
+        self._tokens, self._refs = tokens, refs
+        return refs
 
 
 def _ref(
@@ -73,17 +118,41 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m{rest}s"
 
 
+_KINDS: tuple[RateKind, ...] = ("requests", "tokens")
+_HEADER_NAMES = {
+    kind: (
+        f"x-ratelimit-limit-{kind}",
+        f"x-ratelimit-remaining-{kind}",
+        f"x-ratelimit-reset-{kind}",
+    )
+    for kind in _KINDS
+}
+
+
 def rate_headers(states: list[RateState]) -> dict[str, str]:
-    """x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the tightest limit of each kind."""
+    """x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the tightest limit of each kind.
+
+    The tightest has the fewest units remaining, then the longest reset; on a tie the first.
+    """
+    tightest: dict[str, RateState] = {}
+    for state in states:
+        kind = state.ref.kind
+        best = tightest.get(kind)
+        if (
+            best is None
+            or state.remaining < best.remaining
+            or (state.remaining == best.remaining and state.reset_after > best.reset_after)
+        ):
+            tightest[kind] = state
     headers: dict[str, str] = {}
-    for kind in ("requests", "tokens"):
-        of_kind = [s for s in states if s.ref.kind == kind]
-        if not of_kind:
+    for kind in _KINDS:
+        state = tightest.get(kind)
+        if state is None:
             continue
-        tightest = min(of_kind, key=lambda s: (s.remaining, -s.reset_after))
-        headers[f"x-ratelimit-limit-{kind}"] = str(tightest.ref.limit)
-        headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, tightest.remaining))
-        headers[f"x-ratelimit-reset-{kind}"] = format_duration(tightest.reset_after)
+        limit, remaining, reset = _HEADER_NAMES[kind]
+        headers[limit] = str(state.ref.limit)
+        headers[remaining] = str(max(0, state.remaining))
+        headers[reset] = format_duration(state.reset_after)
     return headers
 
 
