@@ -146,13 +146,13 @@ def rate_headers(states: list[RateState]) -> dict[str, str]:
             tightest[kind] = state
     headers: dict[str, str] = {}
     for kind in _KINDS:
-        state = tightest.get(kind)
-        if state is None:
+        chosen = tightest.get(kind)
+        if chosen is None:
             continue
         limit, remaining, reset = _HEADER_NAMES[kind]
-        headers[limit] = str(state.ref.limit)
-        headers[remaining] = str(max(0, state.remaining))
-        headers[reset] = format_duration(state.reset_after)
+        headers[limit] = str(chosen.ref.limit)
+        headers[remaining] = str(max(0, chosen.remaining))
+        headers[reset] = format_duration(chosen.reset_after)
     return headers
 
 
