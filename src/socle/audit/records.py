@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socle.pipeline.context import RequestContext
+from socle.pipeline.context import Classification, RequestContext
 from socle.pipeline.errors import GatewayError
 
 KIND_REQUEST = "request"
@@ -33,6 +33,9 @@ RAW_VALUE_KEYS = frozenset(
         "surrogate",
     }
 )
+
+
+_LABELS = {level: level.label for level in Classification}
 
 
 def sanitise_finding(finding: dict[str, Any]) -> dict[str, Any]:
@@ -61,25 +64,34 @@ def request_record(
     """The record of a request (or of a stream's start or end) from its context.
 
     ``finish_reason`` is the upstream's, used when ``ctx.finish_reason`` was not set.
+    Built once per request on the hot path: the principal is read once and the classification's
+    label comes from a table (``Classification.label`` lower-cases the enum name on every call).
     """
     principal = ctx.principal
-    status = error.status if error is not None else ctx.status
+    org_id: str | None = None
+    team_id: str | None = None
+    project_id: str | None = None
+    key_id: str | None = None
+    if principal is not None:
+        org_id, team_id = principal.org_id, principal.team_id
+        project_id, key_id = principal.project_id, principal.key_id
+    classification = ctx.classification
     record: dict[str, Any] = {
         "kind": kind,
         "request_id": ctx.request_id,
         "endpoint": ctx.endpoint,
         "started_at": ctx.started_at,
         "stream": ctx.stream,
-        "org_id": principal.org_id if principal else None,
-        "team_id": principal.team_id if principal else None,
-        "project_id": principal.project_id if principal else None,
-        "key_id": principal.key_id if principal else None,
+        "org_id": org_id,
+        "team_id": team_id,
+        "project_id": project_id,
+        "key_id": key_id,
         "user": ctx.user,
         "model": ctx.model or None,
         "upstream_model": ctx.upstream_model,
         "deployment": ctx.deployment,
         "location": ctx.location,
-        "classification": ctx.classification.label,
+        "classification": _LABELS.get(classification) or classification.label,
         "classification_reasons": list(ctx.classification_reasons),
         "findings": [sanitise_finding(f) for f in ctx.findings] if ctx.findings else [],
         "route": _route(ctx.route),
@@ -92,7 +104,9 @@ def request_record(
                 "detail": a.detail,
             }
             for a in ctx.attempts
-        ],
+        ]
+        if ctx.attempts
+        else [],
     }
     if kind == KIND_STREAM_START:
         return record
@@ -108,7 +122,7 @@ def request_record(
     record["energy_kwh"] = ctx.energy_kwh
     record["co2e_g"] = ctx.co2e_g
     record["latency_ms"] = round(ctx.elapsed_ms, 3)
-    record["status"] = status
+    record["status"] = error.status if error is not None else ctx.status
     record["error_code"] = error.code if error is not None else ctx.error_code
     record["finish_reason"] = reason = ctx.finish_reason or finish_reason
     record["applied_defaults"] = dict(ctx.applied_defaults) if ctx.applied_defaults else {}

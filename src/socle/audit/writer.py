@@ -469,10 +469,7 @@ class ChainWriter:
         chain, sha256 = self.chain, hashlib.sha256
         for item in batch:
             seq += 1
-            record = dict(item.record)
-            record["v"] = 1
-            record["chain"] = chain
-            record["seq"] = seq
+            record = {**item.record, "v": 1, "chain": chain, "seq": seq}  # a copy: retries redo it
             blob = None
             if item.content is not None and item.subject_hash in keys:
                 key_id, dek = keys[item.subject_hash]
