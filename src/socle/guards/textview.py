@@ -59,6 +59,12 @@ _CLAUSE_END = re.compile(r"[.!?;\n]")
 # Every keyword any recognizer gates on (see :func:`keys`): a text's words are intersected
 # with it once, and every gate tests the (small) intersection.
 _REGISTRY: set[bytes] = set()
+# The keywords that Latin-1 can spell, in Latin-1 → as in _REGISTRY (UTF-8): for Latin-1 text,
+# whose words are found in one translate of its Latin-1 bytes (see TextView.hits).
+_LATIN1_REGISTRY: dict[bytes, bytes] = {}
+_LATIN1_KEYWORDS: set[bytes] = set()  # its keys, as a set (the faster intersection)
+# Latin-1 byte → its lower-case form, or a space for the separators of TextView.tokens.
+_LATIN1_WORD_BYTES = _LATIN1_LOWER.translate(_TO_SPACE)
 
 
 def keys(*words: str) -> frozenset[bytes]:
@@ -70,6 +76,13 @@ def keys(*words: str) -> frozenset[bytes]:
     """
     found = frozenset(w.lower().encode() for w in words)
     _REGISTRY.update(found)
+    for word in found:
+        try:
+            spelt = word.decode().encode("latin-1")
+        except UnicodeEncodeError:
+            continue  # no Latin-1 text holds this word
+        _LATIN1_REGISTRY[spelt] = word
+        _LATIN1_KEYWORDS.add(spelt)
     return found
 
 
@@ -126,7 +139,14 @@ class TextView:
     def hits(self) -> frozenset[bytes]:
         """The words of the text that are registered keywords (see :func:`keys`)."""
         if self._hits is None:
-            self._hits = frozenset(_REGISTRY.intersection(self.tokens))
+            latin1 = self.latin1 if self._tokens is None else None
+            if latin1 is not None:
+                # The words of :attr:`tokens` in Latin-1 (lower-cased, split on the same
+                # separators, all ASCII) from one translate, without the UTF-8 copy.
+                words = _LATIN1_KEYWORDS.intersection(latin1.translate(_LATIN1_WORD_BYTES).split())
+                self._hits = frozenset(map(_LATIN1_REGISTRY.__getitem__, words))
+            else:
+                self._hits = frozenset(_REGISTRY.intersection(self.tokens))
         return self._hits
 
     @property
@@ -147,7 +167,7 @@ class TextView:
         if self._has_digits is None:
             text = self.text
             # Ten C scans beat a per-character set test.
-            self._has_digits = any(d in text for d in _DIGIT_CHARS)
+            self._has_digits = any(map(text.__contains__, _DIGIT_CHARS))
         return self._has_digits
 
     @property

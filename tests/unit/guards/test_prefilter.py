@@ -21,7 +21,7 @@ from socle.guards.findings import IP_ADDRESS, Finding, resolve_overlaps
 from socle.guards.normalize import fold
 from socle.guards.output import EchoDetector, _ngrams
 from socle.guards.scanner import _RECOGNIZERS, EntityScanner
-from socle.guards.textview import _DIGIT_RUN, TextView
+from socle.guards.textview import _DIGIT_RUN, _REGISTRY, TextView
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "guards"
 _ROWS = [json.loads(line) for line in (DATA / "eval.jsonl").open(encoding="utf-8")]
@@ -111,6 +111,29 @@ def test_shortcuts_find_what_the_plain_passes_find(pieces: list[str], sep: str) 
     view = TextView(text)
     assert view.windows == ShapelessView(text).windows
     assert view.lower == ShapelessView(text).lower
+    assert view.hits == registered_words(text)
+
+
+def registered_words(text: str) -> frozenset[bytes]:
+    """:attr:`TextView.hits` the plain way: the UTF-8 words of the text in the registry."""
+    return frozenset(_REGISTRY.intersection(ShapelessView(text).tokens))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.one_of(
+            st.sampled_from(sorted(w.decode() for w in _REGISTRY)),
+            st.text(alphabet="aeéÉiÀ-_'’.:;\t\n \xa0\x85", max_size=6),
+            st.text(max_size=4),
+        ),
+        max_size=12,
+    ),
+    sep=SEPARATORS,
+)
+def test_hits_of_latin1_text_are_the_registered_words(words: list[str], sep: str) -> None:
+    text = sep.join(w.upper() if len(w) % 3 == 0 else w for w in words)
+    assert TextView(text).hits == registered_words(text)
 
 
 @pytest.mark.parametrize("text", [*ENTITY_TEXTS, *PROSE])
