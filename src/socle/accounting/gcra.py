@@ -28,11 +28,12 @@ class GcraResult(NamedTuple):
 def gcra(tat: float, now: float, interval: float, burst: int, weight: int) -> GcraResult:
     """Decide one request of ``weight`` units; ``tat`` is the stored TAT (0 when unknown)."""
     tolerance = burst * interval
-    base = max(tat, now)
+    base = now if now > tat else tat  # max(tat, now), without a builtin call on the hot path
     new_tat = base + weight * interval
-    if new_tat - now <= tolerance + 1e-9:
-        remaining = math.floor((tolerance - (new_tat - now)) / interval + 1e-9)
-        return GcraResult(True, new_tat, 0.0, remaining, new_tat - now)
+    ahead = new_tat - now
+    if ahead <= tolerance + 1e-9:
+        remaining = math.floor((tolerance - ahead) / interval + 1e-9)
+        return GcraResult(True, new_tat, 0.0, remaining, ahead)
     remaining = math.floor((tolerance - (base - now)) / interval + 1e-9)
     retry = None if weight > burst else new_tat - tolerance - now
     return GcraResult(False, tat, retry, max(0, remaining), base - now)
@@ -40,4 +41,5 @@ def gcra(tat: float, now: float, interval: float, burst: int, weight: int) -> Gc
 
 def refund(tat: float, now: float, interval: float, units: int) -> float:
     """Give back ``units`` reserved but not used (tokens): the TAT moves back, never before now."""
-    return max(now, tat - units * interval)
+    back = tat - units * interval
+    return back if back > now else now

@@ -36,33 +36,34 @@ class MemoryBackend:
         self, counters: Sequence[CounterRef], amount: int, rates: Sequence[RateRef]
     ) -> Admission:
         now = self._now()
+        tats = self.tats
         states: list[RateState] = []
         new_tats: list[float] = []
         for ref in rates:
-            result = gcra(self.tats.get(ref.key, 0.0), now, ref.interval, ref.burst, ref.weight)
+            result = gcra(tats.get(ref.key, 0.0), now, ref.interval, ref.burst, ref.weight)
+            state = RateState(ref, result.remaining, result.reset_after)
             if not result.allowed:
                 return Admission(
-                    ok=False,
-                    rates=[RateState(ref, result.remaining, result.reset_after)],
-                    denied_rate=ref,
-                    retry_after=result.retry_after,
+                    ok=False, rates=[state], denied_rate=ref, retry_after=result.retry_after
                 )
             new_tats.append(result.tat)
-            states.append(RateState(ref, result.remaining, result.reset_after))
+            states.append(state)
+        spent_of, reserved_of = self.spent, self.reserved
         for counter in counters:
-            if counter.hard_limit is None:
+            hard_limit = counter.hard_limit
+            if hard_limit is None:
                 continue
-            spent = self.spent.get(counter.counter, 0)
-            reserved = self.reserved.get(counter.counter, 0)
-            if spent >= counter.hard_limit or spent + reserved + amount > counter.hard_limit:
+            spent = spent_of.get(counter.counter, 0)
+            reserved = reserved_of.get(counter.counter, 0)
+            if spent >= hard_limit or spent + reserved + amount > hard_limit:
                 return Admission(
                     ok=False, rates=states, denied_budget=counter, spent=spent, reserved=reserved
                 )
         for ref, tat in zip(rates, new_tats, strict=True):
-            self.tats[ref.key] = tat
+            tats[ref.key] = tat
         for counter in counters:
             key = counter.counter
-            self.reserved[key] = self.reserved.get(key, 0) + amount
+            reserved_of[key] = reserved_of.get(key, 0) + amount
             if counter.period_end is not None:
                 self._expiry[key] = counter.period_end
         return Admission(ok=True, rates=states)
@@ -76,18 +77,19 @@ class MemoryBackend:
         refunds: Sequence[tuple[RateRef, int]],
     ) -> Settlement:
         settlement = Settlement(applied_epoch=epoch)
+        spent_of, reserved_of, settled = self.spent, self.reserved, settlement.spent
         for counter in counters:
             key = counter.counter
-            held = self.reserved.get(key, 0)
-            self.reserved[key] = max(0, held - reserved)
-            total = self.spent.get(key, 0) + actual
-            self.spent[key] = total
-            settlement.spent[key] = total
-        now = self._now()
-        for ref, units in refunds:
-            tat = self.tats.get(ref.key)
-            if tat is not None and units > 0:
-                self.tats[ref.key] = refund(tat, now, ref.interval, units)
+            held = reserved_of.get(key, 0) - reserved
+            reserved_of[key] = held if held > 0 else 0
+            settled[key] = spent_of[key] = spent_of.get(key, 0) + actual
+        if refunds:
+            now = self._now()
+            tats = self.tats
+            for ref, units in refunds:
+                tat = tats.get(ref.key)
+                if tat is not None and units > 0:
+                    tats[ref.key] = refund(tat, now, ref.interval, units)
         return settlement
 
     async def load(self, rows: Sequence[tuple[str, int, float | None]]) -> None:

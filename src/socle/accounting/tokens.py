@@ -67,7 +67,8 @@ def estimate_text(text: str) -> int:
         + W_NEWLINE * newlines
         + W_EXTRA_BYTE * extra
     )
-    return max(1, math.ceil(value))
+    tokens = math.ceil(value)
+    return tokens if tokens > 1 else 1
 
 
 def _content_tokens(content: Any) -> int:
@@ -98,7 +99,11 @@ def estimate_messages(messages: Iterable[Any]) -> int:
     for message in messages:
         if not isinstance(message, dict):
             continue
-        total += MESSAGE_OVERHEAD + _content_tokens(message.get("content"))
+        content = message.get("content")
+        # Plain text, the common case, without the detour through _content_tokens.
+        total += MESSAGE_OVERHEAD + (
+            estimate_text(content) if type(content) is str else _content_tokens(content)
+        )
         if message.get("name"):
             total += NAME_OVERHEAD
         calls = message.get("tool_calls")

@@ -6,11 +6,24 @@ properties compare it with the shipped code on generated inputs, results and ord
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import Sequence
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socle.accounting.backend import RateKind, RateRef, RateState
+from socle.accounting.backend import (
+    Admission,
+    CounterRef,
+    RateKind,
+    RateRef,
+    RateState,
+    Settlement,
+)
 from socle.accounting.config import RateLimit, RateLimits, Scope
+from socle.accounting.gcra import gcra, refund
+from socle.accounting.memory import MemoryBackend
 from socle.accounting.ratelimits import RatePlan, format_duration, rate_headers
 from socle.pipeline.context import Principal
 from tests.unit.accounting.acct_support import principal
@@ -116,3 +129,163 @@ def test_rate_headers_pick_the_same_tightest_limit_in_the_same_order(
     headers = rate_headers(given_states)
     expected = reference_rate_headers(given_states)
     assert list(headers.items()) == list(expected.items())
+
+
+def reference_gcra(
+    tat: float, now: float, interval: float, burst: int, weight: int
+) -> tuple[bool, float, float | None, int, float]:
+    tolerance = burst * interval
+    base = max(tat, now)
+    new_tat = base + weight * interval
+    if new_tat - now <= tolerance + 1e-9:
+        remaining = math.floor((tolerance - (new_tat - now)) / interval + 1e-9)
+        return True, new_tat, 0.0, remaining, new_tat - now
+    remaining = math.floor((tolerance - (base - now)) / interval + 1e-9)
+    retry = None if weight > burst else new_tat - tolerance - now
+    return False, tat, retry, max(0, remaining), base - now
+
+
+moments = st.sampled_from([0.0, -0.0, 10.0, 10.5]) | st.floats(0.0, 1e6)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    tat=moments,
+    now=moments,
+    interval=st.sampled_from([6e-11, 0.5, 1.0, 60.0]) | st.floats(1e-9, 100.0),
+    burst=st.integers(1, 10**6),
+    weight=st.integers(0, 10**6),
+    units=st.integers(0, 10**6),
+)
+def test_gcra_and_refund_give_the_plain_arithmetic_bit_for_bit(
+    tat: float, now: float, interval: float, burst: int, weight: int, units: int
+) -> None:
+    got = tuple(gcra(tat, now, interval, burst, weight))
+    expected = reference_gcra(tat, now, interval, burst, weight)
+    assert repr(got) == repr(expected)  # repr: -0.0 and 0.0 told apart
+    assert repr(refund(tat, now, interval, units)) == repr(max(now, tat - units * interval))
+
+
+class ReferenceBackend:
+    """MemoryBackend's admit and settle as first written, over the same dictionaries."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.spent: dict[str, int] = {}
+        self.reserved: dict[str, int] = {}
+        self.tats: dict[str, float] = {}
+        self.expiry: dict[str, float] = {}
+
+    def admit(
+        self, counters: Sequence[CounterRef], amount: int, rates: Sequence[RateRef]
+    ) -> Admission:
+        now = self.clock[0]
+        states: list[RateState] = []
+        new_tats: list[float] = []
+        for ref in rates:
+            result = gcra(self.tats.get(ref.key, 0.0), now, ref.interval, ref.burst, ref.weight)
+            if not result.allowed:
+                return Admission(
+                    ok=False,
+                    rates=[RateState(ref, result.remaining, result.reset_after)],
+                    denied_rate=ref,
+                    retry_after=result.retry_after,
+                )
+            new_tats.append(result.tat)
+            states.append(RateState(ref, result.remaining, result.reset_after))
+        for counter in counters:
+            if counter.hard_limit is None:
+                continue
+            spent = self.spent.get(counter.counter, 0)
+            reserved = self.reserved.get(counter.counter, 0)
+            if spent >= counter.hard_limit or spent + reserved + amount > counter.hard_limit:
+                return Admission(
+                    ok=False, rates=states, denied_budget=counter, spent=spent, reserved=reserved
+                )
+        for ref, tat in zip(rates, new_tats, strict=True):
+            self.tats[ref.key] = tat
+        for counter in counters:
+            key = counter.counter
+            self.reserved[key] = self.reserved.get(key, 0) + amount
+            if counter.period_end is not None:
+                self.expiry[key] = counter.period_end
+        return Admission(ok=True, rates=states)
+
+    def settle(
+        self,
+        counters: Sequence[CounterRef],
+        epoch: str,
+        reserved: int,
+        actual: int,
+        refunds: Sequence[tuple[RateRef, int]],
+    ) -> Settlement:
+        settlement = Settlement(applied_epoch=epoch)
+        for counter in counters:
+            key = counter.counter
+            held = self.reserved.get(key, 0)
+            self.reserved[key] = max(0, held - reserved)
+            total = self.spent.get(key, 0) + actual
+            self.spent[key] = total
+            settlement.spent[key] = total
+        now = self.clock[0]
+        for ref, units in refunds:
+            tat = self.tats.get(ref.key)
+            if tat is not None and units > 0:
+                self.tats[ref.key] = refund(tat, now, ref.interval, units)
+        return settlement
+
+
+COUNTERS = (
+    CounterRef("org:o1:month:2026-11", "org", "o1", "month", "2026-11", 1.8e9, 5000),
+    CounterRef("key:k1:total:total", "key", "k1", "total", "total", None, None),
+    CounterRef("project:p1:day:2026-11-23", "project", "p1", "day", "2026-11-23", 1.7e9, 2500),
+)
+RATES = (
+    RateRef("key:k1:requests", "key", "k1", "requests", 6, 3, 1),
+    RateRef("key:k1:tokens", "key", "k1", "tokens", 600, 400, 0),
+    RateRef("project:p1:requests", "project", "p1", "requests", 12, 12, 1),
+)
+steps = st.lists(
+    st.tuples(
+        st.floats(0.0, 20.0),  # seconds since the previous step
+        st.lists(st.sampled_from(COUNTERS), max_size=3, unique=True),
+        st.lists(st.sampled_from(RATES), max_size=3, unique=True),
+        st.integers(0, 3000),  # amount
+        st.integers(0, 300),  # token weight
+        st.integers(0, 3000),  # actual cost
+        st.integers(0, 300),  # tokens used
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_memory_backend_decides_and_counts_like_the_plain_code(
+    plan: list[tuple[float, list[CounterRef], list[RateRef], int, int, int, int]],
+) -> None:
+    clock = [1000.0]
+    fast = MemoryBackend(monotonic=lambda: clock[0])
+    slow = ReferenceBackend(clock)
+
+    async def run() -> None:
+        for gap, counters, rates, amount, weight, actual, used in plan:
+            clock[0] += gap
+            refs = [
+                RateRef(r.key, r.scope, r.scope_id, r.kind, r.limit, r.burst, weight)
+                if r.kind == "tokens"
+                else r
+                for r in rates
+            ]
+            admission = await fast.admit(counters, amount, refs)
+            assert admission == slow.admit(counters, amount, refs)
+            # A refused request settles nothing; settling it anyway stands for a reservation
+            # the counters no longer hold (pruned, or made before a restart).
+            refunds = [(r, r.weight - used) for r in refs if r.kind == "tokens"]
+            settled = await fast.settle(counters, "", amount, actual, refunds)
+            assert settled == slow.settle(counters, "", amount, actual, refunds)
+            assert (fast.spent, fast.reserved, fast.tats) == (slow.spent, slow.reserved, slow.tats)
+            assert list(fast.tats.items()) == list(slow.tats.items())
+            assert fast._expiry == slow.expiry
+
+    asyncio.run(run())
