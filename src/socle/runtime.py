@@ -216,6 +216,18 @@ def _request_id(candidate: str | None) -> str:
     """The client's X-Request-Id when it is short and plain, else a new one."""
     if candidate and len(candidate) <= 128 and set(candidate) <= _REQUEST_ID_CHARS:
         return candidate
-    # 96 random bits from the process's PRNG (reseeded in every forked worker): an identifier,
-    # not a secret, so no os.urandom system call (secrets.token_hex) on every request.
-    return f"req_{random.getrandbits(96):024x}"
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """``req_`` + 24 hex digits: the time in milliseconds (48 bits), then 48 random bits.
+
+    Time first, as in UUIDv7: ids made one after the other sort one after the other, so the
+    audit trail's request-id index grows at its end (one page written per commit) instead of
+    taking each record at a random place (one page per record). The random half comes from the
+    process's PRNG (reseeded in every forked worker): an identifier, not a secret, so no
+    os.urandom system call (secrets.token_hex) on every request; 48 bits per millisecond keep
+    collisions out of reach (2^24 ids in the same millisecond for even odds).
+    """
+    millis = time.time_ns() // 1_000_000
+    return f"req_{millis & 0xFFFF_FFFF_FFFF:012x}{random.getrandbits(48):012x}"
