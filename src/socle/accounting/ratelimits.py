@@ -104,10 +104,15 @@ def _ref(
     )
 
 
+# Below one second a reset is written in whole milliseconds: the texts are made once.
+_MILLISECONDS = tuple(f"{ms}ms" for ms in range(1001))
+
+
 def format_duration(seconds: float) -> str:
     """Durations as OpenAI writes them in x-ratelimit-reset-*: "120ms", "1.5s", "6m0s"."""
     if seconds < 1.0:
-        return f"{max(0, math.ceil(seconds * 1000))}ms"
+        ms = math.ceil(seconds * 1000)
+        return _MILLISECONDS[ms] if ms > 0 else "0ms"
     if seconds < 60.0:
         text = f"{seconds:.3f}".rstrip("0").rstrip(".")
         return f"{text}s"
@@ -118,15 +123,16 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m{rest}s"
 
 
-_KINDS: tuple[RateKind, ...] = ("requests", "tokens")
-_HEADER_NAMES = {
-    kind: (
-        f"x-ratelimit-limit-{kind}",
-        f"x-ratelimit-remaining-{kind}",
-        f"x-ratelimit-reset-{kind}",
-    )
-    for kind in _KINDS
-}
+_REQUESTS_HEADERS = (
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+)
+_TOKENS_HEADERS = (
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+)
 
 
 def rate_headers(states: list[RateState]) -> dict[str, str]:
@@ -134,26 +140,34 @@ def rate_headers(states: list[RateState]) -> dict[str, str]:
 
     The tightest has the fewest units remaining, then the longest reset; on a tie the first.
     """
-    tightest: dict[str, RateState] = {}
+    requests: RateState | None = None
+    tokens: RateState | None = None
     for state in states:
         kind = state.ref.kind
-        best = tightest.get(kind)
-        if (
-            best is None
-            or state.remaining < best.remaining
-            or (state.remaining == best.remaining and state.reset_after > best.reset_after)
-        ):
-            tightest[kind] = state
+        if kind == "requests":
+            if requests is None or _tighter(state, requests):
+                requests = state
+        elif kind == "tokens" and (tokens is None or _tighter(state, tokens)):
+            tokens = state
     headers: dict[str, str] = {}
-    for kind in _KINDS:
-        chosen = tightest.get(kind)
-        if chosen is None:
-            continue
-        limit, remaining, reset = _HEADER_NAMES[kind]
-        headers[limit] = str(chosen.ref.limit)
-        headers[remaining] = str(max(0, chosen.remaining))
-        headers[reset] = format_duration(chosen.reset_after)
+    if requests is not None:
+        _put(headers, _REQUESTS_HEADERS, requests)
+    if tokens is not None:
+        _put(headers, _TOKENS_HEADERS, tokens)
     return headers
+
+
+def _tighter(state: RateState, best: RateState) -> bool:
+    return state.remaining < best.remaining or (
+        state.remaining == best.remaining and state.reset_after > best.reset_after
+    )
+
+
+def _put(headers: dict[str, str], names: tuple[str, str, str], state: RateState) -> None:
+    limit, remaining, reset = names
+    headers[limit] = str(state.ref.limit)
+    headers[remaining] = str(state.remaining) if state.remaining > 0 else "0"
+    headers[reset] = format_duration(state.reset_after)
 
 
 def retry_headers(retry_after: float) -> dict[str, str]:

@@ -22,7 +22,7 @@ from socle.accounting.carbon import CarbonModel, Footprint
 from socle.accounting.config import AccountingConfig
 from socle.accounting.journal import UsageBuffer
 from socle.accounting.ledger import BudgetLedger, Reservation
-from socle.accounting.periods import PeriodClock, PeriodWindow
+from socle.accounting.periods import PeriodClock
 from socle.accounting.policy import apply_policy, request_limit
 from socle.accounting.pricebook import PriceBook
 from socle.accounting.prices import FREE, from_nano
@@ -84,8 +84,8 @@ class AccountingStage(Stage):
         self._default_output = reservation.default_max_output_tokens
         self._enforce_output = reservation.enforce_output_limit
         # The usage day of the last request, reused while requests stay in the same day.
-        self._day_window: PeriodWindow | None = None
         self._day = date.min
+        self._day_start = self._day_end = 0.0
 
     # -- before the call ---------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class AccountingStage(Stage):
             if applied:
                 ctx.applied_defaults.update(applied)
         temperature = body.get("temperature")
-        if isinstance(temperature, int | float) and not isinstance(temperature, bool):
+        if isinstance(temperature, _NUMBER) and not isinstance(temperature, bool):
             ticket.temperature = float(temperature)
         ticket.prompt_estimate = estimate_prompt(endpoint, body)
         now = time.time()
@@ -328,6 +328,13 @@ class AccountingStage(Stage):
             latency_s=ctx.elapsed_ms / 1000.0,
         )
 
+    def _new_day(self, started_at: float) -> None:
+        """Take the usage day (and its bounds) of a request that falls outside the current one."""
+        window = self.clock.window("day", started_at)
+        assert window.end_ts is not None  # a day always ends
+        self._day = date.fromisoformat(window.key)
+        self._day_start, self._day_end = window.start, window.end_ts
+
     def _record(
         self,
         ctx: RequestContext,
@@ -340,10 +347,9 @@ class AccountingStage(Stage):
     ) -> None:
         principal = ctx.principal
         assert principal is not None
-        window = self.clock.window("day", ctx.started_at)
-        if window is not self._day_window:
-            self._day = date.fromisoformat(window.key)
-            self._day_window = window
+        started_at = ctx.started_at
+        if not self._day_start <= started_at < self._day_end:
+            self._new_day(started_at)
         day = self._day
         usage = ctx.usage
         key = (
@@ -365,6 +371,9 @@ class AccountingStage(Stage):
             temperature=ticket.temperature,
             defaults_applied=bool(ctx.applied_defaults),
         )
+
+
+_NUMBER = (int, float)  # a tuple: ``int | float`` would build a union object on every call
 
 
 def _is_empty(usage: Usage) -> bool:

@@ -93,6 +93,27 @@ def _content_tokens(content: Any) -> int:
     return estimate_text(orjson.dumps(content).decode())
 
 
+# Message texts come back request after request: the system prompt, and in a conversation every
+# earlier turn. Their estimates are remembered, within bounds (at most _MEMO_ENTRIES texts of at
+# most _MEMO_MAX_CHARS characters, so a few MB); past the count the memo starts over.
+_MEMO_ENTRIES = 1024
+_MEMO_MAX_CHARS = 8192
+_memo: dict[str, int] = {}
+
+
+def message_text_tokens(text: str) -> int:
+    """``estimate_text`` of a message's text (a ``str``), remembered for texts seen again."""
+    known = _memo.get(text)
+    if known is not None:
+        return known
+    tokens = estimate_text(text)
+    if len(text) <= _MEMO_MAX_CHARS:
+        if len(_memo) >= _MEMO_ENTRIES:
+            _memo.clear()
+        _memo[text] = tokens
+    return tokens
+
+
 def estimate_messages(messages: Iterable[Any]) -> int:
     """Prompt tokens of chat ``messages`` including the chat framing."""
     total = REPLY_PRIMING
@@ -100,9 +121,8 @@ def estimate_messages(messages: Iterable[Any]) -> int:
         if not isinstance(message, dict):
             continue
         content = message.get("content")
-        # Plain text, the common case, without the detour through _content_tokens.
         total += MESSAGE_OVERHEAD + (
-            estimate_text(content) if type(content) is str else _content_tokens(content)
+            message_text_tokens(content) if type(content) is str else _content_tokens(content)
         )
         if message.get("name"):
             total += NAME_OVERHEAD

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from socle.accounting import tokens as estimator
 from socle.accounting.backend import (
     Admission,
     CounterRef,
@@ -56,6 +57,19 @@ def reference_refs(config: RateLimits, who: Principal, tokens: int) -> tuple[Rat
     return tuple(found)
 
 
+def reference_format_duration(seconds: float) -> str:
+    if seconds < 1.0:
+        return f"{max(0, math.ceil(seconds * 1000))}ms"
+    if seconds < 60.0:
+        text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+        return f"{text}s"
+    minutes, rest = divmod(math.ceil(seconds), 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}h{minutes}m{rest}s"
+    return f"{minutes}m{rest}s"
+
+
 def reference_rate_headers(states: list[RateState]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for kind in ("requests", "tokens"):
@@ -65,7 +79,7 @@ def reference_rate_headers(states: list[RateState]) -> dict[str, str]:
         tightest = min(of_kind, key=lambda s: (s.remaining, -s.reset_after))
         headers[f"x-ratelimit-limit-{kind}"] = str(tightest.ref.limit)
         headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, tightest.remaining))
-        headers[f"x-ratelimit-reset-{kind}"] = format_duration(tightest.reset_after)
+        headers[f"x-ratelimit-reset-{kind}"] = reference_format_duration(tightest.reset_after)
     return headers
 
 
@@ -289,3 +303,43 @@ def test_memory_backend_decides_and_counts_like_the_plain_code(
             assert fast._expiry == slow.expiry
 
     asyncio.run(run())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from([-1.0, -0.0, 0.0, 1e-9, 0.0004, 0.999, 0.9999999, 0.99999999999999999, 1.0])
+    | st.floats(-10.0, 100_000.0)
+)
+def test_durations_are_written_as_before(seconds: float) -> None:
+    assert format_duration(seconds) == reference_format_duration(seconds)
+
+
+texts = st.sampled_from(
+    ["", "Bonjour", "Tu es l'assistant des équipes commerciales.", "x" * 9000, "é\n" * 5000]
+) | st.text(max_size=60)
+chats = st.lists(
+    st.lists(
+        st.fixed_dictionaries(
+            {"role": st.just("user"), "content": texts | st.none()},
+            optional={"name": st.just("bob")},
+        ),
+        max_size=4,
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chats)
+def test_remembered_message_estimates_equal_fresh_ones(bodies: list[list[dict[str, str]]]) -> None:
+    for messages in bodies:
+        expected = estimator.REPLY_PRIMING + sum(
+            estimator.MESSAGE_OVERHEAD
+            + (estimator.estimate_text(m["content"]) if m["content"] is not None else 0)
+            + (estimator.NAME_OVERHEAD if m.get("name") else 0)
+            for m in messages
+        )
+        assert estimator.estimate_messages(messages) == expected
+        assert estimator.estimate_messages(messages) == expected  # now from the memo
+    assert len(estimator._memo) <= estimator._MEMO_ENTRIES
+    assert all(len(text) <= estimator._MEMO_MAX_CHARS for text in estimator._memo)
