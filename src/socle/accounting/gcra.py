@@ -7,7 +7,6 @@ per key, the theoretical arrival time (TAT). Each unit advances the TAT by the e
 in any window of ``w`` seconds at most ``burst + floor(w / T)`` units are accepted.
 
 ``redis/admit.lua`` implements the same arithmetic in milliseconds; unit tests pin both.
-``MemoryBackend.admit`` inlines the allowed path; a property test pins it to this function.
 """
 
 from __future__ import annotations

@@ -110,9 +110,8 @@ class BudgetLedger:
                     code="accounting_unavailable",
                 ) from exc
             return Reservation(counters, refs, 0, "", held=False), None
-        if self.outage.since is not None:
-            self.outage.recovered()
-        return Reservation(counters, refs, amount, admission.epoch, admission.ok), admission
+        self.outage.recovered()
+        return Reservation(counters, refs, amount, admission.epoch, held=admission.ok), admission
 
     async def settle(
         self, reservation: Reservation, actual: int, used_tokens: int
@@ -138,7 +137,6 @@ class BudgetLedger:
             self.outage.failed(str(exc))
             settlement = Settlement(applied_epoch=None)
         else:
-            if self.outage.since is not None:
-                self.outage.recovered()
+            self.outage.recovered()
         self.journal.add(reservation.counters, actual, settlement.applied_epoch)
         return settlement

@@ -7,7 +7,6 @@ of a budget; use the Redis backend for more than one process.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -41,22 +40,14 @@ class MemoryBackend:
         states: list[RateState] = []
         new_tats: list[float] = []
         for ref in rates:
-            # gcra()'s arithmetic, inlined for the request that passes (the common case: a
-            # function call and a result tuple less per limit); a refusal goes through gcra().
-            tat = tats.get(ref.key, 0.0)
-            interval = ref.interval
-            tolerance = ref.burst * interval
-            new_tat = (now if now > tat else tat) + ref.weight * interval
-            ahead = new_tat - now
-            if ahead > tolerance + 1e-9:
-                result = gcra(tat, now, interval, ref.burst, ref.weight)
-                state = RateState(ref, result.remaining, result.reset_after)
+            result = gcra(tats.get(ref.key, 0.0), now, ref.interval, ref.burst, ref.weight)
+            state = RateState(ref, result.remaining, result.reset_after)
+            if not result.allowed:
                 return Admission(
                     ok=False, rates=[state], denied_rate=ref, retry_after=result.retry_after
                 )
-            remaining = math.floor((tolerance - ahead) / interval + 1e-9)
-            states.append(RateState(ref, remaining, ahead))
-            new_tats.append(new_tat)
+            states.append(state)
+            new_tats.append(result.tat)
         spent_of, reserved_of = self.spent, self.reserved
         for counter in counters:
             hard_limit = counter.hard_limit

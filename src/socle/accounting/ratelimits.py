@@ -56,21 +56,22 @@ class CallerRates:
     """One caller's limits, resolved once: only the token weight changes between requests.
 
     The request-count refs (weight 1) are built once and shared; the token refs are rebuilt
-    only when the request's token bound differs from the previous one of the same caller.
+    from their template only when the request's token bound differs from the previous one of
+    the same caller.
     """
 
-    __slots__ = ("_refs", "_slots", "_tokens")
+    __slots__ = ("_refs", "_templates", "_tokens")
 
     def __init__(self, limits: tuple[tuple[Scope, str, RateLimit], ...]) -> None:
-        # Per limit, in checking order: a finished ref (requests) or what a token ref needs.
-        slots: list[RateRef | tuple[str, Scope, str, int, int]] = []
+        templates: list[RateRef] = []  # in checking order; token refs weigh 0 until a request
         for scope, scope_id, limit in limits:
             if limit.rpm:
-                slots.append(_ref(scope, scope_id, "requests", limit.rpm, limit.burst_requests, 1))
+                templates.append(
+                    _ref(scope, scope_id, "requests", limit.rpm, limit.burst_requests, 1)
+                )
             if limit.tpm:
-                key = f"{scope}:{scope_id}:tokens"
-                slots.append((key, scope, scope_id, limit.tpm, limit.burst_tokens or limit.tpm))
-        self._slots = tuple(slots)
+                templates.append(_ref(scope, scope_id, "tokens", limit.tpm, limit.burst_tokens, 0))
+        self._templates = tuple(templates)
         self._tokens: int | None = None
         self._refs: tuple[RateRef, ...] = ()
 
@@ -80,10 +81,10 @@ class CallerRates:
             return self._refs
         refs = tuple(
             [
-                slot
-                if isinstance(slot, RateRef)
-                else RateRef(slot[0], slot[1], slot[2], "tokens", slot[3], slot[4], tokens)
-                for slot in self._slots
+                t
+                if t.kind == "requests"
+                else RateRef(t.key, t.scope, t.scope_id, t.kind, t.limit, t.burst, tokens)
+                for t in self._templates
             ]
         )
         self._tokens, self._refs = tokens, refs
