@@ -85,6 +85,11 @@ class AuditLog:
         return self.stage.refusals()
 
     @property
+    def enabled(self) -> bool:
+        """Whether records are written (``mode`` is not ``off``)."""
+        return self.writer is not None
+
+    @property
     def chain(self) -> str | None:
         """The name of this process's chain (after ``start``)."""
         return self.writer.chain if self.writer else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socle.pipeline.context import Classification, RequestContext
+from socle.pipeline.context import RequestContext
 from socle.pipeline.errors import GatewayError
 
 KIND_REQUEST = "request"
@@ -33,9 +33,6 @@ RAW_VALUE_KEYS = frozenset(
         "surrogate",
     }
 )
-
-
-_LABELS = {level: level.label for level in Classification}
 
 
 def sanitise_finding(finding: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +61,7 @@ def request_record(
     """The record of a request (or of a stream's start or end) from its context.
 
     ``finish_reason`` is the upstream's, used when ``ctx.finish_reason`` was not set.
-    Built once per request on the hot path: the principal is read once and the classification's
-    label comes from a table (``Classification.label`` lower-cases the enum name on every call).
+    Built once per request on the hot path: the principal is read once.
     """
     principal = ctx.principal
     org_id: str | None = None
@@ -75,7 +71,6 @@ def request_record(
     if principal is not None:
         org_id, team_id = principal.org_id, principal.team_id
         project_id, key_id = principal.project_id, principal.key_id
-    classification = ctx.classification
     record: dict[str, Any] = {
         "kind": kind,
         "request_id": ctx.request_id,
@@ -91,7 +86,7 @@ def request_record(
         "upstream_model": ctx.upstream_model,
         "deployment": ctx.deployment,
         "location": ctx.location,
-        "classification": _LABELS.get(classification) or classification.label,
+        "classification": ctx.classification.label,
         "classification_reasons": list(ctx.classification_reasons),
         "findings": [sanitise_finding(f) for f in ctx.findings] if ctx.findings else [],
         "route": _route(ctx.route),

@@ -88,7 +88,7 @@ class AuditStage(Stage):
         async for chunk in chunks:
             if not state.stream_started:
                 # Durable before the first byte leaves: a stream cut by a crash still has its start.
-                if self.audit.writer is not None:
+                if self.audit.enabled:
                     await self.audit.append(request_record(ctx, KIND_STREAM_START))
                 state.stream_started = True
             for choice in chunk.get("choices") or []:
@@ -103,13 +103,13 @@ class AuditStage(Stage):
     async def finish(self, ctx: RequestContext, error: GatewayError | None) -> None:
         """Write the request's record (or the stream's end record)."""
         state = self._state(ctx)
-        if self.audit.writer is None:
+        if not self.audit.enabled:
             return  # audit off: the record would be dropped unwritten, so it is not built
         kind = KIND_STREAM_END if state.stream_started else KIND_REQUEST
         record = request_record(ctx, kind, error, finish_reason=state.finish_reason)
         record["ts"] = time.time()  # set here, so that append need not copy the record to add it
         content = self._content(ctx, state) if state.store_content else None
-        subject = record["user"] or (ctx.principal.project_id if ctx.principal else None)
+        subject = ctx.user or (ctx.principal.project_id if ctx.principal else None)
         if kind == KIND_STREAM_END:
             try:
                 await self.audit.append(record, content=content, subject=subject)

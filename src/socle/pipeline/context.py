@@ -33,7 +33,10 @@ class Classification(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]  # read on every request (audit record, route): made once
+
+
+_LABELS = {level: level.name.lower() for level in Classification}
 
 
 @dataclass(slots=True)
