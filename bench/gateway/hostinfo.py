@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench.gateway.litellm_peer import LiteLLMVenv, installed_version
+from bench.gateway.litellm_peer import LiteLLMVenv, constraints_digest, installed_version
 
 
 def _cpu_model() -> str:
@@ -54,4 +54,5 @@ def host_info(work: Path) -> dict[str, Any]:
             for name in ("socle-ai", "uvicorn", "uvloop", "httptools", "aiohttp", "orjson")
         },
         "litellm": installed_version(LiteLLMVenv(work / "litellm-venv")),
+        "litellm_constraints_sha256": constraints_digest()[:16],
     }

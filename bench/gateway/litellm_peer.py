@@ -1,12 +1,15 @@
 """The LiteLLM proxy as a peer: its own virtualenv, a master key, no database.
 
 ``litellm[proxy]==1.100.5`` is installed into ``bench/.work/litellm-venv`` on first use (newer
-releases do not install here). The proxy serves the same logical model names as Socle, pointing
-at the same nginx mock, and runs one uvicorn worker.
+releases do not install here), with every dependency pinned by ``litellm-constraints.txt``: an
+unpinned install resolves whatever releases are newest that day, so two runs could compare Socle
+with two different LiteLLMs. The proxy serves the same logical model names as Socle, pointing at
+the same nginx mock, and runs one uvicorn worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import time
@@ -21,6 +24,9 @@ from bench.gateway.upstream import Upstream
 
 LITELLM_REQUIREMENT = "litellm[proxy]==1.100.5"
 LITELLM_VERSION = "1.100.5"
+CONSTRAINTS = Path(__file__).with_name("litellm-constraints.txt")
+# Written into the venv after an install with the constraints: their digest at that time.
+_MARKER = "socle-bench-constraints.sha256"
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,30 @@ def installed_version(venv: LiteLLMVenv) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def constraints_digest() -> str:
+    """SHA-256 of the constraints file: a venv installed with other pins is made again."""
+    return hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest()
+
+
+def _up_to_date(venv: LiteLLMVenv) -> bool:
+    marker = venv.path / _MARKER
+    return (
+        installed_version(venv) == LITELLM_VERSION
+        and venv.litellm.exists()
+        and marker.exists()
+        and marker.read_text().strip() == constraints_digest()
+    )
+
+
 def ensure_venv(work: Path, *, install: bool) -> LiteLLMVenv:
-    """The venv with the pinned proxy, created now when absent and ``install`` allows it."""
+    """The venv with the pinned proxy, (re)created when absent or installed with other pins."""
     venv = LiteLLMVenv(work / "litellm-venv")
-    if installed_version(venv) == LITELLM_VERSION and venv.litellm.exists():
+    if _up_to_date(venv):
         return venv
     if not install:
         raise LiteLLMUnavailable(
-            f"no {LITELLM_REQUIREMENT} in {venv.path} (run without --no-install to create it)"
+            f"no {LITELLM_REQUIREMENT} with the pins of {CONSTRAINTS.name} in {venv.path}"
+            " (run without --no-install to create it)"
         )
     log = work / "litellm-install.log"
     print(f"  creating {venv.path} with {LITELLM_REQUIREMENT} (one-time, ~2 min)…", flush=True)
@@ -73,11 +95,16 @@ def ensure_venv(work: Path, *, install: bool) -> LiteLLMVenv:
     with log.open("w") as out:
         steps = [
             [sys.executable, "-m", "venv", "--clear", str(venv.path)],
-            [str(venv.python), "-m", "pip", "install", "--quiet", LITELLM_REQUIREMENT],
+            [
+                str(venv.python),
+                *("-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS)),
+                LITELLM_REQUIREMENT,
+            ],
         ]
         for argv in steps:
             if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
                 raise LiteLLMUnavailable(f"`{' '.join(argv)}` failed; see {log}")
+    (venv.path / _MARKER).write_text(constraints_digest() + "\n")
     print(f"  installed in {time.monotonic() - started:.0f} s", flush=True)
     return venv
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.gateway import payloads
+from bench.gateway import litellm_peer, payloads
 from bench.gateway.cpu import cpu_delta, tree_cpu_seconds
 from bench.gateway.passthrough import start_passthrough
 from bench.gateway.procs import RunLocked, ServiceGroup, exclusive_run, http_post
@@ -261,3 +261,22 @@ def test_wrk_serial_script_sends_a_new_question_every_time(tmp_path: Path) -> No
     questions = [orjson.loads(body)["messages"][1]["content"] for body in bodies]
     assert len(set(questions)) == len(questions) == len(bodies)
     assert all(re.search(r"\(demande n° 1-\d+\)$", q) for q in questions)
+
+
+def test_litellm_constraints_pin_the_proxy_and_every_dependency() -> None:
+    pins = {}
+    for line in litellm_peer.CONSTRAINTS.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep, f"unpinned line in the constraints: {line!r}"
+            pins[name.lower()] = version
+    assert pins["litellm"] == litellm_peer.LITELLM_VERSION
+    assert {"fastapi", "pydantic", "httpx", "openai", "uvicorn"} <= pins.keys()
+
+
+def test_a_litellm_venv_without_the_constraints_marker_is_not_used(tmp_path: Path) -> None:
+    venv = tmp_path / "litellm-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "litellm").write_text("")
+    with pytest.raises(litellm_peer.LiteLLMUnavailable, match=r"litellm-constraints\.txt"):
+        litellm_peer.ensure_venv(tmp_path, install=False)
