@@ -15,22 +15,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from types import FrameType
 
 from bench.gateway import report
+from bench.gateway.paths import LOCK, RESULTS, WORK
 from bench.gateway.procs import RunLocked, ServiceGroup, exclusive_run
 from bench.gateway.profiling import FORMATS
 from bench.gateway.runner import Runner
 from bench.gateway.settings import SYSTEMS, BenchSettings, parse_ints, parse_systems
 
-REPO = Path(__file__).resolve().parents[2]
-WORK = REPO / "bench" / ".work"
-RESULTS = REPO / "bench" / "results"
 APT_TOOLS = ("nginx", "wrk")
-# Machine-wide, not per checkout: runs share the cores, PostgreSQL and Redis.
-LOCK = Path(tempfile.gettempdir()) / "socle-bench-gateway.lock"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
-from bench.gateway import litellm_peer, payloads
+from bench.gateway import litellm_peer, payloads, stages
 from bench.gateway.cpu import cpu_delta, tree_cpu_seconds
 from bench.gateway.passthrough import start_passthrough
 from bench.gateway.procs import RunLocked, ServiceGroup, exclusive_run, http_post
@@ -31,6 +32,7 @@ from bench.gateway.socle_config import deep_merge, socle_config
 from bench.gateway.stream_client import StreamTarget, _transits, percentile, run_measure
 from bench.gateway.upstream import nginx_quote, start_nginx, start_python_upstream
 from bench.gateway.wrk import WrkResult, lua_script, merge_slices, run_wrk
+from socle.config import load_settings
 
 JSON = {"Content-Type": "application/json"}
 
@@ -280,3 +282,36 @@ def test_a_litellm_venv_without_the_constraints_marker_is_not_used(tmp_path: Pat
     (venv / "bin" / "litellm").write_text("")
     with pytest.raises(litellm_peer.LiteLLMUnavailable, match=r"litellm-constraints\.txt"):
         litellm_peer.ensure_venv(tmp_path, install=False)
+
+
+@pytest.mark.parametrize("variant", stages.VARIANTS, ids=[v[0] for v in stages.VARIANTS])
+def test_every_stage_variant_is_a_valid_socle_configuration(
+    variant: tuple[str, str | None, dict[str, object]], tmp_path: Path
+) -> None:
+    _name, off, overrides = variant
+    document = stages.variant_config(overrides, "http://127.0.0.1:1/v1", "http://127.0.0.1:1/s/v1")
+    path = tmp_path / "socle.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.guards.enabled is (off not in ("guards", "all three"))
+    assert (settings.audit.mode == "off") is (off in ("audit", "all three"))
+    assert (not settings.accounting.budgets) is (off in ("budgets and rate limits", "all three"))
+
+
+def test_stage_costs_are_the_full_pipeline_minus_each_variant() -> None:
+    totals = {
+        "passthrough": stages.Totals("passthrough", 1000, 1.0, 0.2, [2.0]),
+        "full": stages.Totals("full", 500, 1.0, 0.35, [8.0, 9.0, 10.0]),
+        "no-guards": stages.Totals("no-guards", 600, 1.0, 0.3, [7.0]),
+    }
+    rows = {r["server"]: r for r in stages.summarise(totals)}
+    assert rows["full"]["cpu_us_per_request"] == 700.0
+    assert rows["full"]["cpu_x_passthrough"] == 3.5
+    assert rows["full"]["p99_ms_median"] == 9.0
+    assert rows["no-guards"]["cost_us"] == 200.0  # 700 - 500
+    assert rows["no-guards"]["off"] == "guards"
+    assert "cost_us" not in rows["passthrough"] and "cost_us" not in rows["full"]
+    assert "| no-guards | guards | 600 | 500 | 2.5 | 200 | 7.0 |" in stages.markdown(
+        list(rows.values()),
+        {"date": "d", "concurrency": 8, "rounds": 1, "slice_s": 1.0, "command": "c"},
+    )
